@@ -1,0 +1,1 @@
+"""Audio: decoding and resampling to 16 kHz mono, the HuBERT feature encoder."""

@@ -1,0 +1,1 @@
+"""Loading published DiffPoseTalk files safely, with one-line errors."""

@@ -1,0 +1,1 @@
+"""Diffusion: schedules, samplers, classifier-free guidance, noise sources."""

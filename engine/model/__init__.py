@@ -1,0 +1,1 @@
+"""DiffPoseTalk networks: denoiser, style encoder, the talking-head wrapper."""

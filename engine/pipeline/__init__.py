@@ -1,0 +1,1 @@
+"""Offline pipelines: windowed inference over a whole clip, style extraction."""

@@ -1,0 +1,1 @@
+"""OpenGL renderer: GPU skinning, window and headless (EGL) paths."""

@@ -1,0 +1,1 @@
+"""FLAME rig: model files, linear blend skinning, the built-in head."""

@@ -1,0 +1,1 @@
+"""WebSocket parameter stream: protocol v1 server."""

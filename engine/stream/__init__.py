@@ -1,0 +1,1 @@
+"""Streaming: audio time-stamped FLAME frames produced at the motion frame rate."""
