@@ -1,0 +1,71 @@
+"""The DiffPoseTalk model: audio encoder, denoising network and the learned start and null
+embeddings, with the parameter names of the published ``DiffTalkingHead`` module."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from engine.audio.hubert import encode_audio
+from engine.diffusion.schedules import Schedule
+from engine.model.config import SHAPE_DIM, DenoiserConfig
+from engine.model.denoiser import DenoisingNetwork
+
+
+class DiffPoseTalk(nn.Module):
+    """Holds the weights; sampling lives in :mod:`engine.model.window` and :mod:`engine.diffusion`.
+
+    Args:
+        config: hyper-parameters from the checkpoint.
+        audio_encoder: a transformers HuBERT / wav2vec 2.0 module.
+        schedule: the diffusion schedule the checkpoint was trained with.
+    """
+
+    def __init__(self, config: DenoiserConfig, audio_encoder: nn.Module, schedule: Schedule) -> None:
+        super().__init__()
+        self.config = config
+        self.schedule = schedule
+        d = config.feature_dim
+        self.audio_encoder = audio_encoder
+        self.audio_feature_map = nn.Linear(audio_encoder.config.hidden_size, d)
+        self.start_audio_feat = nn.Parameter(torch.zeros(1, config.n_prev_motions, d))
+        self.start_motion_feat = nn.Parameter(torch.zeros(1, config.n_prev_motions, config.motion_dim))
+        self.denoising_net = DenoisingNetwork(config)
+        if "style" in config.guiding_conditions:
+            self.null_style_feat = nn.Parameter(torch.zeros(1, 1, config.d_style))
+        if "audio" in config.guiding_conditions:
+            self.null_audio_feat = nn.Parameter(torch.zeros(1, 1, d))
+
+    @property
+    def device(self) -> torch.device:
+        return self.start_motion_feat.device
+
+    def audio_features(self, audio: torch.Tensor, n_frames: int) -> torch.Tensor:
+        """audio: (N, S) normalised 16 kHz samples -> (N, n_frames, d_model) features."""
+        return self.audio_feature_map(encode_audio(self.audio_encoder, audio, n_frames, self.config.fps))
+
+    def null_audio(self, batch: int) -> torch.Tensor:
+        """(batch, n_motions, d_model) learned audio embedding for the unconditional branch."""
+        return self.null_audio_feat.expand(batch, self.config.n_motions, -1)
+
+    def person(self, shape: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        """shape: (N, 100) normalised identity, style: (N, d_style) or None -> (N, 1, d_person).
+
+        A style model given no style uses its learned null style, as the published sampler does.
+        """
+        if shape.shape[-1] != SHAPE_DIM:
+            raise ValueError(f"shape coefficients must have {SHAPE_DIM} values, got {shape.shape[-1]}")
+        person = shape[:, None]
+        if not self.config.use_style:
+            if style is not None:
+                raise ValueError("this checkpoint was trained without style; it cannot take a style feature")
+            return person
+        if style is None:
+            return torch.cat([person, self.null_style_feat.expand(shape.shape[0], -1, -1)], dim=-1)
+        if style.shape[-1] != self.config.d_style:
+            raise ValueError(f"style feature has {style.shape[-1]} values, the checkpoint expects {self.config.d_style}")
+        return torch.cat([person, style[:, None]], dim=-1)
+
+    def person_without_style(self, shape: torch.Tensor) -> torch.Tensor:
+        """(N, 1, d_person) person features with the null style, for the style-free branch."""
+        return self.person(shape, None)

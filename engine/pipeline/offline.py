@@ -1,0 +1,149 @@
+"""Offline inference over a whole clip, window by window, as the published demo runs it.
+
+The clip's audio is normalised as a whole, zero- (or edge-) padded to whole windows and encoded
+at once; windows of ``n_motions`` frames do not overlap, and the last ``n_prev_motions`` frames of
+each (with their audio features) condition the next. Every window starts from the same x_T.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.checkpoint.arrays import CoefficientStats
+from engine.diffusion.ddpm import sample_ddpm
+from engine.diffusion.guidance import Guidance
+from engine.diffusion.noise import NoiseSource
+from engine.diffusion.thresholding import DynamicThreshold
+from engine.model.motion import motion_to_coefficients, normalise_shape
+from engine.model.talking_head import DiffPoseTalk
+from engine.model.window import GuidedDenoiser, WindowConditions, start_conditions
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    guidance: Guidance
+    dynamic_threshold: DynamicThreshold | None = None
+    flexibility: float = 0.0
+    n_repetitions: int = 1
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """FLAME coefficients at the model's frame rate, one sequence per repetition.
+
+    Attributes:
+        exp: (R, L, 50) expression.
+        pose: (R, L, 6) global axis-angle then jaw axis-angle, radians.
+        shape: (R, L, 100) identity shape (as given, not normalised).
+        fps: frames per second.
+    """
+
+    exp: np.ndarray
+    pose: np.ndarray
+    shape: np.ndarray
+    fps: int
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """How a clip of ``n_samples`` is cut into windows of ``n_motions`` frames."""
+
+    n_windows: int
+    pad_samples: int
+    pad_frames: int
+
+
+def plan_windows(n_samples: int, n_motions: int, fps: int) -> WindowPlan:
+    """Windows needed for ``n_samples`` of 16 kHz audio, and the padding of the last one."""
+    samples_per_frame = SAMPLE_RATE / fps
+    clip_frames = int(n_samples / SAMPLE_RATE * fps)
+    n_windows = 1 if clip_frames <= n_motions else math.ceil(clip_frames / n_motions)
+    pad_samples = round(samples_per_frame * n_motions) * n_windows - n_samples
+    return WindowPlan(n_windows, pad_samples, math.ceil(pad_samples / samples_per_frame))
+
+
+def normalise_audio(audio: torch.Tensor) -> torch.Tensor:
+    """Zero mean, unit (unbiased) standard deviation: (x - mean) / (std + 1e-5)."""
+    return (audio - audio.mean()) / (audio.std() + 1e-5)
+
+
+def _pad(audio: torch.Tensor, n: int, mode: str) -> torch.Tensor:
+    if n <= 0:
+        return audio
+    value = 0.0 if mode == "zero" else float(audio[-1])
+    return F.pad(audio, (0, n), value=value)
+
+
+@torch.no_grad()
+def generate(
+    model: DiffPoseTalk,
+    stats: CoefficientStats,
+    audio: np.ndarray | torch.Tensor,
+    shape: np.ndarray,
+    style: np.ndarray | None,
+    options: SamplingOptions,
+    noise: NoiseSource,
+    on_step: Callable[[], None] | None = None,
+) -> Coefficients:
+    """Generate FLAME coefficients for a clip.
+
+    Args:
+        model: the loaded model (eval mode).
+        stats: the training statistics the checkpoint goes with.
+        audio: (S,) 16 kHz mono samples.
+        shape: (100,) identity shape coefficients.
+        style: (d_style,) style feature, or None.
+        options: guidance, thresholding, repetitions.
+        noise: source of every standard-normal draw (x_T once, then z per step and window).
+        on_step: called after every denoising step (for progress bars).
+    """
+    config = model.config
+    device = model.device
+    audio = torch.as_tensor(audio, dtype=torch.float32, device=device)
+    samples_per_frame = SAMPLE_RATE / config.fps
+    if audio.ndim != 1:
+        raise ValueError(f"audio must be one mono channel, got shape {tuple(audio.shape)}")
+    if audio.shape[0] < samples_per_frame:
+        raise ValueError(f"audio is shorter than one motion frame ({samples_per_frame:.0f} samples)")
+    if not torch.isfinite(audio).all():
+        raise ValueError("audio holds NaN or infinite samples")
+    plan = plan_windows(audio.shape[0], config.n_motions, config.fps)
+    audio = _pad(normalise_audio(audio), plan.pad_samples, config.pad_mode)
+    features = model.audio_features(audio[None], config.n_motions * plan.n_windows)
+
+    repetitions = options.n_repetitions
+    shape_in = normalise_shape(torch.as_tensor(shape, device=device), stats)[None].expand(repetitions, -1)
+    style_in = None if style is None else torch.as_tensor(style, device=device)[None].expand(repetitions, -1)
+    prev_motion, prev_audio = start_conditions(model, repetitions)
+    x_T = noise((repetitions, config.n_motions, config.motion_dim)).to(device)
+    step_callback = None if on_step is None else (lambda t: on_step())
+
+    windows = []
+    for w in range(plan.n_windows):
+        window_audio = features[:, w * config.n_motions : (w + 1) * config.n_motions].expand(repetitions, -1, -1)
+        indicator = None
+        last = w == plan.n_windows - 1
+        if config.use_indicator:
+            indicator = torch.ones(repetitions, config.n_motions, device=device)
+            if last and plan.pad_frames > 0:
+                indicator[:, -plan.pad_frames :] = 0
+        conditions = WindowConditions(window_audio, prev_motion, prev_audio, shape_in, style_in, indicator)
+        denoiser = GuidedDenoiser(model, conditions, options.guidance, options.dynamic_threshold)
+        motion = sample_ddpm(denoiser, x_T, model.schedule, config.target, noise, options.flexibility, step_callback)
+        prev_motion, prev_audio = motion[:, -config.n_prev_motions :], window_audio[:, -config.n_prev_motions :]
+        if last and plan.pad_frames > 0:
+            motion = motion[:, : -plan.pad_frames]
+        windows.append(motion)
+
+    exp, pose = motion_to_coefficients(torch.cat(windows, dim=1), stats, config.predict_head_pose)
+    n_frames = exp.shape[1]
+    shape_out = np.broadcast_to(np.asarray(shape, dtype=np.float32), (repetitions, n_frames, shape.shape[-1])).copy()
+    return Coefficients(exp.cpu().numpy(), pose.cpu().numpy(), shape_out, config.fps)
