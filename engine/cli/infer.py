@@ -1,0 +1,59 @@
+"""`posetalk infer`: offline inference of a whole audio file to FLAME coefficients."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.cli.options import add_model_arguments, add_sampling_arguments
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "infer",
+        help="audio file -> FLAME coefficients (.npz)",
+        description="Run the published DiffPoseTalk sampler over a whole audio file and write "
+        "exp (L, 50), pose (L, 6) and shape (L, 100) at the model's frame rate.",
+    )
+    parser.add_argument("audio", type=Path, help="speech file (WAV, FLAC, OGG, MP3; any rate and channel count)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output .npz (with -n > 1: OUT_000.npz, …)")
+    add_model_arguments(parser)
+    add_sampling_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def output_paths(output: Path, repetitions: int) -> list[Path]:
+    if repetitions == 1:
+        return [output]
+    return [output.with_name(f"{output.stem}_{i:03d}{output.suffix}") for i in range(repetitions)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from engine.audio.io import load_audio
+    from engine.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
+    from engine.diffusion.noise import SeededNoise
+    from engine.errors import PosetalkError
+    from engine.pipeline.coefficients_file import save_coefficients
+    from engine.pipeline.model_files import load_model_files
+    from engine.pipeline.offline import generate, plan_windows
+
+    audio = load_audio(args.audio)
+    device = device_from_args(args)
+    loaded = load_model_files(model_files_from_args(args), device)
+    options = sampling_options_from_args(args, loaded)
+    config = loaded.model.config
+    total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * config.n_diff_steps
+    with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
+        try:
+            result = generate(
+                loaded.model, loaded.stats, audio, loaded.shape, loaded.style, options,
+                SeededNoise(args.seed, device), on_step=lambda: bar.update(),
+            )
+        except ValueError as error:
+            raise PosetalkError(f"{args.audio}: {error}") from None
+    for i, path in enumerate(output_paths(args.output, args.repetitions)):
+        save_coefficients(path, result.exp[i], result.pose[i], result.shape[i], result.fps)
+        print(f"wrote {path} ({result.exp.shape[1]} frames at {result.fps} fps)")
+    return 0

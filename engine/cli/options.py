@@ -1,0 +1,72 @@
+"""Command-line options shared by every command that runs the model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from engine.diffusion.guidance import Guidance, guidance_from_options
+from engine.diffusion.thresholding import DynamicThreshold
+from engine.errors import PosetalkError
+from engine.pipeline.model_files import LoadedModel, ModelFiles, resolve_model_files
+from engine.pipeline.offline import SamplingOptions
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument("--model-dir", type=Path, help="folder with denoiser.pt, stats.npz, shape.npy[, style.npy]")
+    group.add_argument("--checkpoint", type=Path, help="DiffPoseTalk denoiser checkpoint (.pt)")
+    group.add_argument("--stats", type=Path, help="coefficient statistics (.npz)")
+    group.add_argument("--shape", type=Path, help="identity shape coefficients (.npy, 100 values)")
+    group.add_argument("--style", type=Path, help="style feature (.npy) from `posetalk style extract`")
+    group.add_argument("--no-style", action="store_true", help="ignore the model folder's style.npy")
+    group.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, …)")
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sampling")
+    group.add_argument("--cfg-scale-audio", type=float, default=1.15, help="guidance scale of the audio (default 1.15)")
+    group.add_argument("--cfg-scale-style", type=float, default=3.0, help="guidance scale of the style (default 3)")
+    group.add_argument("--cfg-mode", choices=("incremental", "independent"), help="default: the checkpoint's")
+    group.add_argument(
+        "--dynamic-threshold",
+        type=float,
+        nargs=3,
+        metavar=("RATIO", "MIN", "MAX"),
+        help="clamp predictions to their RATIO quantile, bounded to [MIN, MAX]",
+    )
+    group.add_argument("--seed", type=int, help="noise seed (default: random)")
+    group.add_argument("-n", "--repetitions", type=int, default=1, help="independent samples to draw")
+
+
+def model_files_from_args(args: argparse.Namespace) -> ModelFiles:
+    return resolve_model_files(args.model_dir, args.checkpoint, args.stats, args.shape, args.style, not args.no_style)
+
+
+def device_from_args(args: argparse.Namespace) -> torch.device:
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        raise PosetalkError(f"unknown device {args.device!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise PosetalkError(f"device {args.device!r} asked for, but this machine has no usable CUDA device")
+    return device
+
+
+def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) -> SamplingOptions:
+    """Guidance on the checkpoint's conditions with the given scales; style guidance only when a
+    style is given (without one the style branch would compare the null style with itself)."""
+    config = loaded.model.config
+    conditions = [c for c in config.guiding_conditions if c != "style" or loaded.style is not None]
+    if args.repetitions < 1:
+        raise PosetalkError(f"--repetitions must be at least 1, got {args.repetitions}")
+    try:
+        guidance: Guidance = guidance_from_options(
+            conditions, args.cfg_scale_audio, args.cfg_scale_style, args.cfg_mode or config.cfg_mode
+        )
+        threshold = DynamicThreshold(*args.dynamic_threshold) if args.dynamic_threshold else None
+    except ValueError as error:
+        raise PosetalkError(str(error)) from None
+    return SamplingOptions(guidance, threshold, 0.0, args.repetitions)

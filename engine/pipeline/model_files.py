@@ -1,0 +1,85 @@
+"""The set of files one model needs, found in a model folder or named one by one.
+
+A model folder holds ``denoiser.pt``, ``stats.npz``, ``shape.npy`` and optionally ``style.npy``
+(and ``style_encoder.pt``), the layout of the published demo's inputs gathered in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.checkpoint.arrays import CoefficientStats, load_shape, load_stats, load_style
+from engine.checkpoint.models import load_denoiser
+from engine.errors import PosetalkError
+from engine.model.talking_head import DiffPoseTalk
+
+DENOISER_FILE = "denoiser.pt"
+STATS_FILE = "stats.npz"
+SHAPE_FILE = "shape.npy"
+STYLE_FILE = "style.npy"
+STYLE_ENCODER_FILE = "style_encoder.pt"
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    checkpoint: Path
+    stats: Path
+    shape: Path
+    style: Path | None
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready to sample: network, statistics, identity and style."""
+
+    model: DiffPoseTalk
+    stats: CoefficientStats
+    shape: np.ndarray
+    style: np.ndarray | None
+    files: ModelFiles
+
+
+def resolve_model_files(
+    model_dir: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+    stats: str | Path | None = None,
+    shape: str | Path | None = None,
+    style: str | Path | None = None,
+    use_style: bool = True,
+) -> ModelFiles:
+    """Explicit paths win; the rest come from ``model_dir``. A style is optional."""
+    folder = Path(model_dir) if model_dir is not None else None
+    if folder is not None and not folder.is_dir():
+        raise PosetalkError(f"{folder}: no such model folder")
+
+    def pick(explicit: str | Path | None, name: str, option: str) -> Path:
+        if explicit is not None:
+            return Path(explicit)
+        if folder is None:
+            raise PosetalkError(f"no {option} given: pass {option} or --model-dir")
+        return folder / name
+
+    style_path = Path(style) if style is not None else None
+    if style_path is None and folder is not None and (folder / STYLE_FILE).is_file():
+        style_path = folder / STYLE_FILE
+    return ModelFiles(
+        checkpoint=pick(checkpoint, DENOISER_FILE, "--checkpoint"),
+        stats=pick(stats, STATS_FILE, "--stats"),
+        shape=pick(shape, SHAPE_FILE, "--shape"),
+        style=style_path if use_style else None,
+    )
+
+
+def load_model_files(files: ModelFiles, device: torch.device | str = "cpu") -> LoadedModel:
+    """Load and cross-check every file of a model; errors name the file at fault."""
+    model = load_denoiser(files.checkpoint, device)
+    style = None
+    if files.style is not None:
+        if not model.config.use_style:
+            raise PosetalkError(f"{files.style}: {files.checkpoint} was trained without style; drop the style file")
+        style = load_style(files.style, model.config.d_style)
+    return LoadedModel(model, load_stats(files.stats), load_shape(files.shape), style, files)
