@@ -52,7 +52,7 @@ def load_training_file(path: str | Path, what: str) -> dict[str, Any]:
         refused = _refused_global(str(error))
         if refused:
             raise PosetalkError(f"{path}: refusing to unpickle {refused}, which is not on the allow-list of a {what}") from None
-        raise PosetalkError(f"{path}: not a readable {what} (corrupt pickle data)") from None
+        raise PosetalkError(f"{path}: not a readable {what} (truncated or corrupt: {_first_line(error)})") from None
     except Exception as error:  # an untrusted file can break the reader in many ways; all mean "corrupt"
         raise PosetalkError(f"{path}: not a readable {what} (truncated or corrupt: {_first_line(error)})") from None
     if not isinstance(data, dict):
