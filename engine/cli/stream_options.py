@@ -1,0 +1,91 @@
+"""Options shared by the commands that stream frames (``serve``, ``bridge``): source and mapping."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.cli.options import add_model_arguments, add_sampling_arguments
+from engine.errors import PosetalkError
+from engine.mapping import ArkitMap, EyeMotion, FaceMapper
+from engine.server.mesh import HeadMesh
+from engine.server.sources import FrameSource
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("source")
+    group.add_argument(
+        "--source",
+        metavar="mic|FILE|network",
+        help="audio to animate: the microphone, a speech file (inferred, then played in real time) "
+        "or audio sent by clients (docs/protocol.md)",
+    )
+    group.add_argument("--params", type=Path, help="play saved coefficients (.npz from `posetalk infer`) instead")
+    group.add_argument("--loop", action="store_true", help="repeat a file or --params source forever")
+    add_model_arguments(parser)
+    add_sampling_arguments(parser)
+
+
+def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("head and mapping")
+    group.add_argument("--flame", type=Path, help="FLAME model (.pkl or .npz) for the mesh and the ARKit map")
+    group.add_argument("--map", type=Path, help="ARKit map from `posetalk map fit` (default: fitted to the head)")
+    group.add_argument("--no-blink", action="store_true", help="no procedural blinks")
+    group.add_argument("--no-saccades", action="store_true", help="no procedural eye saccades")
+
+
+def head_mesh(args: argparse.Namespace) -> HeadMesh:
+    """The head named by ``--flame``, else the built-in head (with its vertex colours)."""
+    from engine.rig.flame import load_flame
+
+    if args.flame is not None:
+        return HeadMesh(load_flame(args.flame), args.flame.name)
+    from engine.rig.head.assemble import built_in_head
+
+    head = built_in_head()
+    return HeadMesh(head.model, "built-in head", head.colors)
+
+
+def build_mapper(args: argparse.Namespace, head: HeadMesh) -> FaceMapper:
+    from engine.mapping import fit_arkit_map
+
+    arkit_map = ArkitMap.load(args.map) if args.map is not None else fit_arkit_map(head.model, head.name)
+    return FaceMapper(arkit_map, EyeMotion(blinks=not args.no_blink, saccades=not args.no_saccades))
+
+
+def build_source(args: argparse.Namespace) -> FrameSource:
+    """The frame source the options name; model files load here (slow) before serving starts."""
+    from engine.pipeline.coefficients_file import load_coefficients
+    from engine.server.sources import PlaybackSource
+
+    if args.params is not None:
+        if args.source is not None:
+            raise PosetalkError("give either --source or --params, not both")
+        coefficients = load_coefficients(args.params)
+        if coefficients.fps != 25:
+            raise PosetalkError(f"{args.params}: the stream runs at 25 fps, the file is at {coefficients.fps}")
+        return PlaybackSource(coefficients, "params", loop=args.loop)
+    if args.source is None:
+        raise PosetalkError("nothing to stream: pass --source mic|FILE|network or --params FILE")
+    if args.source == "mic":
+        raise PosetalkError("--source mic needs the streaming engine, which is not available yet")
+    inference = _offline_inference(args)
+    if args.source == "network":
+        from engine.server.ingest import NetworkSource
+
+        styles = {} if inference.loaded.style is None else {"default": inference.loaded.style}
+        return NetworkSource(inference, styles, inference.loaded.shape)
+    from engine.audio.io import load_audio
+
+    audio = load_audio(Path(args.source))
+    return PlaybackSource(inference(audio), "file", loop=args.loop)
+
+
+def _offline_inference(args: argparse.Namespace):  # -> OfflineInference (imports torch)
+    from engine.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
+    from engine.pipeline.model_files import load_model_files
+    from engine.server.inference import OfflineInference
+
+    loaded = load_model_files(model_files_from_args(args), device_from_args(args))
+    options = sampling_options_from_args(args, loaded)
+    return OfflineInference(loaded, options, args.cfg_scale_audio, args.cfg_scale_style, args.seed)
