@@ -46,13 +46,14 @@ def sample_ddpm(
     noise: NoiseSource,
     flexibility: float = 0.0,
     callback: Callable[[int], None] | None = None,
+    start: int | None = None,
 ) -> torch.Tensor:
-    """Run all T reverse steps from x_T (N, L, D); return x_0.
+    """Run the reverse steps from x_start (N, L, D), start = T by default; return x_0.
 
-    One draw of z per step t = T..2, taken from ``noise`` in that order; the last step adds none.
+    One draw of z per step t = start..2, taken from ``noise`` in that order; the last adds none.
     """
     x = x_T
-    for t in range(schedule.num_steps, 0, -1):
+    for t in range(schedule.num_steps if start is None else start, 0, -1):
         z = noise(x.shape).to(x) if t > 1 else torch.zeros_like(x)
         x = ddpm_step(x, denoise(x, t), t, schedule, target, schedule.sigma(t, flexibility), z)
         if callback is not None:
