@@ -1,0 +1,112 @@
+"""``posetalk render``: FLAME coefficients (saved, or inferred from audio) to an MP4 or PNG frames."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Literal, get_args
+
+from engine.cli.options import add_model_arguments, add_sampling_arguments
+from engine.errors import PosetalkError
+
+OutputFormat = Literal["mp4", "png"]
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match or min(int(match[1]), int(match[2])) < 16:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT (at least 16x16), got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        help="render FLAME motion to video (headless OpenGL)",
+        description="Render saved coefficients (--params) or run offline inference on AUDIO first, "
+        "then draw the head headless and write an MP4 (H.264 + AAC) or PNG frames.",
+    )
+    parser.add_argument("audio", type=Path, nargs="?", help="speech to infer motion from (and to mux)")
+    parser.add_argument("--params", type=Path, help="coefficients .npz (exp, pose, shape) to render")
+    parser.add_argument("--audio", dest="audio_track", type=Path, help="audio to mux with --params")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 or folder")
+    parser.add_argument("--flame", type=Path, help="FLAME model (.pkl or converted .npz); "
+                        "default: the built-in head")
+    parser.add_argument("--albedo", type=Path, help="albedo texture image (needs --uv)")
+    parser.add_argument("--uv", type=Path, help=".npz with FLAME texture coordinates vt and ft")
+    parser.add_argument("--size", type=_size, default=(720, 720), help="WIDTHxHEIGHT (720x720)")
+    parser.add_argument("--fps", type=int, default=30, help="output frame rate (30)")
+    parser.add_argument("--format", choices=get_args(OutputFormat), default="mp4")
+    add_model_arguments(parser)
+    add_sampling_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from engine.render.head_source import load_head
+    from engine.render.offline import render_frames, render_to
+    from engine.render.video import Mp4Writer, PngWriter
+
+    if args.fps < 1:
+        raise PosetalkError(f"--fps must be positive, got {args.fps}")
+    if args.params is None and args.audio is None:
+        raise PosetalkError("nothing to render: give --params FILE or an AUDIO file to infer from")
+    geometry, description = load_head(args.flame, args.albedo, args.uv)
+    print(f"head: {description}")
+    motion, audio = _motion_and_audio(args)
+    frames = motion.at_rate(args.fps)
+    writer = (
+        Mp4Writer(args.output, args.size, args.fps, audio)
+        if args.format == "mp4"
+        else PngWriter(args.output)
+    )
+    with writer, tqdm(total=len(frames.exp), desc="rendering", unit="frame") as bar:
+        count = render_to(render_frames(geometry, frames, args.size), writer, bar.update)
+    print(f"wrote {args.output} ({count} frames at {args.fps} fps, {args.size[0]}x{args.size[1]})")
+    return 0
+
+
+def _motion_and_audio(args: argparse.Namespace):
+    """The clip's motion and its 16 kHz audio (None when rendering --params without audio)."""
+    from engine.audio.io import load_audio
+    from engine.render.offline import ClipMotion
+
+    audio_path = args.audio_track or args.audio
+    audio = load_audio(audio_path) if audio_path is not None else None
+    if args.params is not None:
+        from engine.pipeline.coefficients_file import load_coefficients
+
+        sequence = load_coefficients(args.params)
+        return ClipMotion(sequence.exp, sequence.pose, sequence.shape, sequence.fps), audio
+    return _infer(args, audio), audio
+
+
+def _infer(args: argparse.Namespace, audio):
+    """Offline inference with the model the options name (as ``posetalk infer`` runs it)."""
+    from tqdm import tqdm
+
+    from engine.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
+    from engine.diffusion.noise import SeededNoise
+    from engine.pipeline.model_files import load_model_files
+    from engine.pipeline.offline import generate, plan_windows
+    from engine.render.offline import ClipMotion
+
+    files = model_files_from_args(args)
+    print(f"model: {files.checkpoint}")
+    device = device_from_args(args)
+    loaded = load_model_files(files, device)
+    options = sampling_options_from_args(args, loaded)
+    config = loaded.model.config
+    total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * config.n_diff_steps
+    with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
+        try:
+            result = generate(
+                loaded.model, loaded.stats, audio, loaded.shape, loaded.style, options,
+                SeededNoise(args.seed, device), on_step=lambda: bar.update(),
+            )
+        except ValueError as error:
+            raise PosetalkError(f"{args.audio}: {error}") from None
+    return ClipMotion(result.exp[0], result.pose[0], result.shape[0], result.fps)
