@@ -13,13 +13,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import HubertConfig, HubertModel
 
-from engine.diffusion.schedules import make_schedule
-from engine.model.config import denoiser_config_from_args, style_encoder_config_from_args
+from engine.model.architectures import random_model
+from engine.model.config import style_encoder_config_from_args
 from engine.model.positional import sinusoidal_table
 from engine.model.style_encoder import StyleEncoder
-from engine.model.talking_head import DiffPoseTalk
 
 BASE_ARGS: dict[str, Any] = dict(
     target="sample", guiding_conditions="audio,style", cfg_mode="incremental", n_diff_steps=8,
@@ -30,20 +28,10 @@ BASE_ARGS: dict[str, Any] = dict(
 )
 
 
-def tiny_hubert() -> HubertModel:
-    config = HubertConfig(
-        hidden_size=64, num_hidden_layers=1, num_attention_heads=1, intermediate_size=32,
-        conv_dim=(16,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), num_conv_pos_embeddings=8,
-        num_conv_pos_embedding_groups=4,
-    )
-    return HubertModel(config)
-
-
-def _randomise_zero_parameters(module: torch.nn.Module, generator: torch.Generator) -> None:
-    with torch.no_grad():
-        for parameter in module.parameters():
-            if not parameter.any():
-                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+TINY_HUBERT = dict(
+    hidden_size=64, num_hidden_layers=1, num_attention_heads=1, intermediate_size=32, conv_dim=(16,) * 7,
+    conv_kernel=(10, 3, 3, 3, 3, 2, 2), num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=4,
+)
 
 
 def write_model_folder(
@@ -56,11 +44,8 @@ def write_model_folder(
     """
     folder.mkdir(parents=True, exist_ok=True)
     options = {k: v for k, v in {**BASE_ARGS, **overrides}.items() if k not in drop}
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    config = denoiser_config_from_args(options)
-    model = DiffPoseTalk(config, tiny_hubert(), make_schedule(config.diff_schedule, config.n_diff_steps))
-    _randomise_zero_parameters(model, generator)
+    model = random_model(options, TINY_HUBERT, seed)
+    config = model.config
     state = {k: v.clone() for k, v in model.state_dict().items()}
     state["denoising_net.TE.pe"] = sinusoidal_table(config.n_diff_steps + 1, config.feature_dim)[None]
     for name in ("betas", "alphas", "alpha_bars", "sigmas_flex", "sigmas_inflex"):
