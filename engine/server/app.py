@@ -192,7 +192,7 @@ class StreamServer:
             audio = buffer.samples()
             utterance = self.source.submit(audio)
             session.push_reply(
-                {"type": "utterance", "id": utterance, "samples": int(audio.size), "duration": audio.size / MODEL_RATE}
+                {"type": "utterance", "index": utterance, "samples": int(audio.size), "duration": audio.size / MODEL_RATE}
             )
 
     def _on_audio_chunk(self, session: ClientSession, chunk: bytes) -> None:

@@ -122,7 +122,7 @@ class NetworkSource:
         return self._next_id
 
     async def frames(self) -> AsyncIterator[Frame]:
-        clock = 0.0
+        clock_frames = 0  # position on the output clock, in frames
         inference: asyncio.Task[CoefficientSequence] | None = None
         try:
             while True:
@@ -132,9 +132,9 @@ class NetworkSource:
                 motion = self._idle
                 if inference is not None and inference.done():
                     motion, inference = inference.result(), None
-                async for frame in self.pacer.play(motion, clock):
+                async for frame in self.pacer.play(motion, clock_frames / self.pacer.fps):
                     yield frame
-                clock += len(motion) / self.pacer.fps
+                clock_frames += len(motion)
         finally:
             if inference is not None:
                 inference.cancel()
