@@ -47,9 +47,18 @@ def head_mesh(args: argparse.Namespace) -> HeadMesh:
 
 
 def build_mapper(args: argparse.Namespace, head: HeadMesh) -> FaceMapper:
-    from engine.mapping import fit_arkit_map
+    """``--map`` if given; else the built-in head's authored map, or one fitted to ``--flame``."""
+    if args.map is not None:
+        arkit_map = ArkitMap.load(args.map)
+    elif args.flame is None:
+        from engine.mapping.builtin import built_in_arkit_map
+        from engine.rig.head.blendshapes import EXPRESSIONS
 
-    arkit_map = ArkitMap.load(args.map) if args.map is not None else fit_arkit_map(head.model, head.name)
+        arkit_map = built_in_arkit_map(EXPRESSIONS)
+    else:
+        from engine.mapping import fit_arkit_map
+
+        arkit_map = fit_arkit_map(head.model, head.name)
     return FaceMapper(arkit_map, EyeMotion(blinks=not args.no_blink, saccades=not args.no_saccades))
 
 
