@@ -8,11 +8,16 @@ overwritten and the overrun is counted.
 
 from __future__ import annotations
 
+import bisect
 import threading
+import time
+from collections import deque
 
 import numpy as np
 
 RATE = 16000
+ARRIVALS_KEPT = 8192
+"""Writes whose arrival time is remembered (minutes of audio at typical block sizes)."""
 
 
 class AudioRingBuffer:
@@ -31,6 +36,7 @@ class AudioRingBuffer:
         self._read_up_to = 0
         self._overruns = 0
         self._closed = False
+        self._arrivals: deque[tuple[int, float]] = deque(maxlen=ARRIVALS_KEPT)
         self._changed = threading.Condition()
 
     @property
@@ -59,18 +65,20 @@ class AudioRingBuffer:
     def write(self, block: np.ndarray) -> None:
         """Append (S,) samples. Never blocks beyond a short lock; safe in an audio callback."""
         block = np.asarray(block, dtype=np.float32).reshape(-1)
-        if block.size == 0:
+        n_written = block.size
+        if n_written == 0:
             return
-        if block.size > self.capacity:
+        if n_written > self.capacity:
             block = block[-self.capacity :]
         with self._changed:
-            start = self._end % self.capacity
+            start = (self._end + n_written - block.size) % self.capacity
             first = min(block.size, self.capacity - start)
             self._samples[start : start + first] = block[:first]
             self._samples[: block.size - first] = block[first:]
             already_lost = max(self._read_up_to, self._end - self.capacity)
-            self._end += block.size
+            self._end += n_written
             self._overruns += max(0, self._end - self.capacity - already_lost)
+            self._arrivals.append((self._end, time.monotonic()))
             self._changed.notify_all()
 
     def write_silence(self, n_samples: int) -> None:
@@ -92,7 +100,7 @@ class AudioRingBuffer:
         out = np.zeros(max(0, stop - start), dtype=np.float32)
         with self._changed:
             lo, hi = max(start, 0), min(stop, self._end)
-            if lo < self._end - self.capacity:
+            if lo < hi and lo < self._end - self.capacity:
                 raise LookupError(f"samples from {lo} were overwritten (oldest held: {self._end - self.capacity})")
             for index in range(lo, hi, self.capacity):
                 chunk_stop = min(hi, index + self.capacity)
@@ -108,6 +116,15 @@ class AudioRingBuffer:
         overwrites after that point before they were read count as overruns."""
         with self._changed:
             self._read_up_to = max(self._read_up_to, up_to)
+
+    def arrival_time(self, sample: int) -> float | None:
+        """``time.monotonic()`` of the write that brought sample ``sample``; None if not (yet)
+        written or too old to be remembered. Latency is measured from this moment."""
+        with self._changed:
+            index = bisect.bisect_right(self._arrivals, sample, key=lambda arrival: arrival[0])
+            if index == len(self._arrivals) or (index == 0 and sample < self._arrivals[0][0] - self.capacity):
+                return None
+            return self._arrivals[index][1]
 
     def wait_for(self, sample: int, timeout: float | None = None) -> bool:
         """Block until ``end >= sample`` or the stream is closed; False on timeout."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from engine.model.cached_decoder import MemoryCache, decode, encode_memory
 from engine.model.config import DenoiserConfig
 from engine.model.positional import FIXED_TABLE_ROWS, add_fixed_encoding, alignment_mask, sinusoidal_table
 
@@ -45,27 +46,35 @@ class DenoisingNetwork(nn.Module):
         """person (N, 1, d_person), step (N,) int -> the person token (N, 1, d_model)."""
         return self.person_proj(person) + self.diff_step_map(self.step_table[step]).unsqueeze(1)
 
+    def encode_memory(self, prev_audio: torch.Tensor, audio: torch.Tensor) -> MemoryCache:
+        """Cross-attention keys and values of [prev_audio, audio] (N, L_p + L, d_model) for every
+        layer: constant over a window's steps, so :meth:`forward` can reuse them."""
+        return encode_memory(self.transformer, torch.cat([prev_audio, audio], dim=1), self.alignment_mask)
+
     def forward(
         self,
         motion: torch.Tensor,
-        audio: torch.Tensor,
+        audio: torch.Tensor | None,
         person: torch.Tensor,
         prev_motion: torch.Tensor,
-        prev_audio: torch.Tensor,
+        prev_audio: torch.Tensor | None,
         step: torch.Tensor,
         indicator: torch.Tensor | None = None,
+        memory: MemoryCache | None = None,
     ) -> torch.Tensor:
         """Predict the target for every frame of the window.
 
         Args:
             motion: (N, L, d_motion) noisy motion x_t.
-            audio: (N, L, d_model) audio features of the window.
+            audio: (N, L, d_model) audio features of the window (None when ``memory`` is given).
             person: (N, 1, d_person) normalised shape, then the style feature.
             prev_motion: (N, L_p, d_motion) the previous window's last frames.
-            prev_audio: (N, L_p, d_model) their audio features.
+            prev_audio: (N, L_p, d_model) their audio features (None when ``memory`` is given).
             step: (N,) diffusion step t.
             indicator: (N, L) 1 for frames with real audio, 0 for padding; required when the
                 checkpoint was trained with it.
+            memory: cached cross-attention projections from :meth:`encode_memory`, or None to
+                run PyTorch's decoder module as the published code does.
         Returns:
             (N, L_p + L, d_motion) predicted x_0 (or noise) for previous and current frames.
         """
@@ -80,6 +89,8 @@ class DenoisingNetwork(nn.Module):
             tokens = tokens + self.PE
         else:
             tokens = add_fixed_encoding(tokens, self.position_table)
-        memory = torch.cat([prev_audio, audio], dim=1)
-        hidden = self.transformer(tokens, memory, memory_mask=self.alignment_mask)
+        if memory is None:
+            hidden = self.transformer(tokens, torch.cat([prev_audio, audio], dim=1), memory_mask=self.alignment_mask)
+        else:
+            hidden = decode(self.transformer, tokens, memory)
         return self.motion_dec(hidden[:, 1:])

@@ -40,7 +40,9 @@ def start_conditions(model: DiffPoseTalk, batch: int) -> tuple[torch.Tensor, tor
 class GuidedDenoiser:
     """x_t -> guided prediction of the window's frames, every guidance branch in one network call.
 
-    The batched conditions are built once per window and reused for every step.
+    The batched conditions are built once per window and reused for every step; with
+    ``cache_memory`` the decoder's cross-attention projections of the audio are too (a fast path,
+    equal to the reference up to float rounding).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class GuidedDenoiser:
         conditions: WindowConditions,
         guidance: Guidance,
         threshold: DynamicThreshold | None = None,
+        cache_memory: bool = False,
     ) -> None:
         if "style" in guidance.conditions and conditions.style is None:
             raise ValueError("style guidance needs a style feature")
@@ -69,13 +72,15 @@ class GuidedDenoiser:
         self.prev_audio = conditions.prev_audio.repeat(branches, 1, 1)
         self.indicator = None if conditions.indicator is None else conditions.indicator.repeat(branches, 1)
         self.n_motions = conditions.audio.shape[1]
+        self.memory = model.denoising_net.encode_memory(self.prev_audio, self.audio) if cache_memory else None
 
     def __call__(self, x_t: torch.Tensor, t: int) -> torch.Tensor:
         """x_t: (N, L, d_motion), t: diffusion step -> (N, L, d_motion) guided target."""
         branches = self.guidance.n_branches
         step = torch.full((branches * x_t.shape[0],), t, dtype=torch.long, device=x_t.device)
         outputs = self.model.denoising_net(
-            x_t.repeat(branches, 1, 1), self.audio, self.person, self.prev_motion, self.prev_audio, step, self.indicator
+            x_t.repeat(branches, 1, 1), self.audio, self.person, self.prev_motion, self.prev_audio, step, self.indicator,
+            self.memory,
         )[:, -self.n_motions :]
         if self.threshold is not None:
             outputs = self.threshold(outputs)

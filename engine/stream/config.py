@@ -1,0 +1,65 @@
+"""Configuration of a motion stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.diffusion.guidance import GuidanceMode
+from engine.diffusion.samplers import SAMPLER_NAMES, SamplerName
+from engine.diffusion.thresholding import DynamicThreshold
+
+Normalisation = Literal["running", "fixed"]
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """How a stream samples its windows and when it runs them.
+
+    Attributes:
+        sampler: ``ddpm`` (the published reference; all steps), ``ddim`` or ``dpmpp-2m``.
+        steps: denoiser evaluations per tick (ignored by ``ddpm``, which takes every step).
+        eta: DDIM's stochasticity (0 deterministic, 1 DDPM-like).
+        frames_per_tick: frames emitted by each tick (K); a tick runs every K / fps seconds.
+        lookahead_ms: audio past the last emitted frame that must be heard before a tick runs.
+        left_context_ms: audio before the window's first new frame given to the speech encoder
+            (at least the previous-motion prefix is always included).
+        warm_start: start each window from the previous window's prediction re-noised to
+            step round(warm_start * T) instead of from x_T; None for cold starts.
+        normalisation: ``running`` (mean and std of everything heard so far) or ``fixed``
+            (``audio_mean`` / ``audio_std``, e.g. from a calibration recording).
+        cfg_scale_audio, cfg_scale_style: guidance scales; cfg_mode None keeps the checkpoint's.
+        dynamic_threshold: optional clamp of predictions (see DynamicThreshold).
+        silence_gate: close the mouth and relax the face while the input is silent.
+        cache_memory: compute the decoder's cross-attention keys/values of the audio once per
+            window instead of once per step (equal up to float rounding).
+    """
+
+    sampler: SamplerName = "dpmpp-2m"
+    steps: int = 4
+    eta: float = 0.0
+    frames_per_tick: int = 2
+    lookahead_ms: float = 80.0
+    left_context_ms: float = 1000.0
+    warm_start: float | None = None
+    normalisation: Normalisation = "running"
+    audio_mean: float = 0.0
+    audio_std: float = 1.0
+    cfg_scale_audio: float = 1.15
+    cfg_scale_style: float = 3.0
+    cfg_mode: GuidanceMode | None = None
+    dynamic_threshold: DynamicThreshold | None = None
+    silence_gate: bool = True
+    cache_memory: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLER_NAMES:
+            raise ValueError(f"unknown sampler {self.sampler!r}; expected one of {SAMPLER_NAMES}")
+        if self.steps < 1 or self.frames_per_tick < 1:
+            raise ValueError("steps and frames_per_tick must be at least 1")
+        if self.lookahead_ms < 0 or self.left_context_ms < 0:
+            raise ValueError("lookahead and left context cannot be negative")
+        if self.warm_start is not None and not 0.0 < self.warm_start <= 1.0:
+            raise ValueError("warm_start must lie in (0, 1]")
+        if self.normalisation == "fixed" and self.audio_std <= 0:
+            raise ValueError("fixed normalisation needs a positive audio_std")

@@ -1,0 +1,261 @@
+"""The streaming engine: audio ring -> ticks -> paced frames on a bus.
+
+Two threads: the *scheduler* waits until the audio a tick needs has been heard, runs the tick and
+hands its frames to the *pacer*, which publishes them at a steady frame rate. The audio producer
+(microphone callback, file player, network) only ever writes the ring, so it is never blocked;
+the bus drops the oldest frames of a slow consumer. A tick that fails or yields non-finite motion
+emits copies of the last good frame for its slots, is reported, and the stream goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from engine.audio.ring import AudioRingBuffer
+from engine.checkpoint.arrays import CoefficientStats
+from engine.diffusion.noise import NoiseSource, SeededNoise
+from engine.model.talking_head import DiffPoseTalk
+from engine.stream.bus import FrameBus
+from engine.stream.config import StreamConfig
+from engine.stream.frame import Frame
+from engine.stream.generator import StreamGenerator, StreamState, TickOutput, TickPlan
+from engine.stream.silence import SilenceGate
+from engine.stream.style_control import StyleMixer, StylePresets
+
+log = logging.getLogger("engine.stream")
+
+RECORDS_KEPT = 100_000
+
+
+@dataclass
+class StreamStats:
+    """Counters and measurements of a running stream (read them from any thread)."""
+
+    ticks: int = 0
+    failed_ticks: int = 0
+    frames_published: int = 0
+    deadline_misses: int = 0
+    latency_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
+    tick_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
+    features_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
+    sampling_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
+    last_error: str | None = None
+
+
+class StreamingEngine:
+    """Runs one motion stream over an audio ring until stopped or the ring is closed and drained.
+
+    Args:
+        model, stats: the loaded model and its coefficient statistics.
+        shape: (100,) identity shape coefficients.
+        style: (d_style,) initial style feature, or None.
+        config: sampling and scheduling options.
+        ring: the audio ring some source writes.
+        bus: where frames are published (a new one if not given).
+        presets: named styles for :meth:`select_style`.
+        noise: noise source (seeded randomly by default).
+    """
+
+    def __init__(
+        self,
+        model: DiffPoseTalk,
+        stats: CoefficientStats,
+        shape: np.ndarray,
+        style: np.ndarray | None,
+        config: StreamConfig,
+        ring: AudioRingBuffer,
+        bus: FrameBus | None = None,
+        presets: StylePresets | None = None,
+        noise: NoiseSource | None = None,
+    ) -> None:
+        self.model, self.config, self.ring = model, config, ring
+        self.bus = bus or FrameBus()
+        self.presets = presets
+        self.fps = model.config.fps
+        self.generator = StreamGenerator(model, stats, shape, config, noise or SeededNoise())
+        self.state = StreamState()
+        self.styles = StyleMixer(style)
+        self.gate = SilenceGate(stats, self.fps) if config.silence_gate else None
+        self.shape = np.asarray(shape, np.float32)
+        self.stats = StreamStats()
+        self._paused = threading.Event()
+        self._stop = threading.Event()
+        self._finished = threading.Event()
+        self._ready: queue.Queue[tuple[Frame, float] | None] = queue.Queue()
+        self._last_good: Frame | None = None
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._threads = [
+            threading.Thread(target=self._schedule, name="posetalk-scheduler", daemon=True),
+            threading.Thread(target=self._pace, name="posetalk-pacer", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._ready.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the stream has published its last frame; False on timeout."""
+        return self._finished.wait(timeout)
+
+    # -- live control (any thread) --------------------------------------------------------------
+
+    @property
+    def audio_time(self) -> float:
+        return self.state.next_frame / self.fps
+
+    def select_style(self, name: str, transition: float = 0.5) -> None:
+        """Switch to the named preset, blending over ``transition`` seconds of audio."""
+        if self.presets is None:
+            raise ValueError("no style folder was given")
+        self.styles.set(self.presets.load(name), self.audio_time, transition)
+
+    def blend_styles(self, weights: dict[str, float], transition: float = 0.5) -> None:
+        """Move to a weighted mix of presets, e.g. {"calm": 0.7, "smile": 0.3}."""
+        if self.presets is None:
+            raise ValueError("no style folder was given")
+        self.styles.blend([self.presets.load(n) for n in weights], list(weights.values()), self.audio_time, transition)
+
+    def set_style(self, style: np.ndarray | None, transition: float = 0.5) -> None:
+        self.styles.set(style, self.audio_time, transition)
+
+    def set_guidance(self, audio: float | None = None, style: float | None = None) -> None:
+        """Change guidance scales from the next tick on."""
+        if audio is not None:
+            self.generator.cfg_scale_audio = float(audio)
+        if style is not None:
+            self.generator.cfg_scale_style = float(style)
+
+    def set_shape(self, shape: np.ndarray) -> None:
+        self.shape = np.asarray(shape, np.float32)
+        self.generator.set_shape(self.shape)
+
+    def pause(self) -> None:
+        """Stop publishing frames; audio heard meanwhile is skipped."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    # -- scheduler thread ---------------------------------------------------------------------
+
+    def _plan(self) -> TickPlan | None:
+        return self.generator.plan(self.state, self.ring.end if self.ring.closed else None)
+
+    def _schedule(self) -> None:
+        try:
+            while not self._stop.is_set():
+                plan = self._plan()
+                if plan is None:
+                    break
+                if not self.ring.wait_for(plan.audio_end, timeout=0.1):
+                    continue
+                plan = self._plan()  # the stream may have closed while we waited
+                if plan is None:
+                    break
+                if self._paused.is_set():
+                    self._skip(plan)
+                    continue
+                self._run_tick(plan)
+        finally:
+            self._ready.put(None)
+
+    def _skip(self, plan: TickPlan) -> None:
+        self.state.next_frame += plan.n_emit
+        self.ring.mark_read(round(self.state.next_frame * self.generator.samples_per_frame))
+
+    def _run_tick(self, plan: TickPlan) -> None:
+        started = time.perf_counter()
+        try:
+            output = self.generator.tick(self.ring, self.state, plan, self.styles.style_at(plan.first_frame / self.fps))
+            frames = self._frames(output)
+        except Exception as error:  # a failed tick must not end the stream
+            self.stats.failed_ticks += 1
+            self.stats.last_error = f"{type(error).__name__}: {error}"
+            log.warning("tick at frame %d failed (%s); holding the last good frame", plan.first_frame, self.stats.last_error)
+            self.state.next_frame += plan.n_emit
+            frames = self._held_frames(plan)
+        else:
+            self.stats.features_ms.append(output.features_ms)
+            self.stats.sampling_ms.append(output.sampling_ms)
+        self.stats.ticks += 1
+        self.stats.tick_ms.append((time.perf_counter() - started) * 1000)
+        ready = time.monotonic()
+        for frame in frames:
+            self._ready.put((frame, ready))
+
+    def _frame_audio(self, first: int, count: int) -> np.ndarray:
+        spf = self.generator.samples_per_frame
+        return np.stack([self.ring.read(round(f * spf), round((f + 1) * spf)) for f in range(first, first + count)])
+
+    def _frames(self, output: TickOutput) -> list[Frame]:
+        exp, pose = output.exp, output.pose
+        if self.gate is not None:
+            exp, pose = self.gate.apply(exp, pose, self._frame_audio(output.first_frame, len(exp)))
+        frames = [
+            Frame(f, (f + 0.5) / self.fps, 0.0, exp[i].astype(np.float32), pose[i].astype(np.float32), self.shape)
+            for i, f in enumerate(range(output.first_frame, output.first_frame + len(exp)))
+        ]
+        self._last_good = frames[-1]
+        return frames
+
+    def _held_frames(self, plan: TickPlan) -> list[Frame]:
+        if self._last_good is None:
+            return []
+        return [
+            replace(self._last_good, seq=f, audio_time=(f + 0.5) / self.fps)
+            for f in range(plan.first_frame, plan.first_frame + plan.n_emit)
+        ]
+
+    # -- pacer thread -------------------------------------------------------------------------
+
+    def _pace(self) -> None:
+        """Publish frames one per 1/fps; a frame that arrives after its slot is a deadline miss."""
+        interval = 1.0 / self.fps
+        next_slot: float | None = None
+        try:
+            while (item := self._ready.get()) is not None:
+                frame, _ = item
+                now = time.monotonic()
+                if next_slot is None:
+                    next_slot = now
+                elif now > next_slot + interval / 2:
+                    self.stats.deadline_misses += 1
+                    next_slot = now
+                delay = next_slot - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    break
+                self._publish(frame)
+                backlog = self._ready.qsize()
+                # Catch up gently when frames pile up (the audio clock runs a little fast).
+                next_slot += interval * (0.9 if backlog > self.config.frames_per_tick else 1.0)
+        finally:
+            self.bus.end()
+            self._finished.set()
+
+    def _publish(self, frame: Frame) -> None:
+        published = time.monotonic()
+        frame = replace(frame, wall_time=time.time())
+        heard = self.ring.arrival_time(round(frame.audio_time * self.ring.rate))
+        if heard is not None:
+            self.stats.latency_ms.append((published - heard) * 1000)
+        self.stats.frames_published += 1
+        self.bus.publish(frame)

@@ -1,0 +1,214 @@
+"""One tick of a motion stream: the next few frames from the newest audio.
+
+Each tick denoises a whole model window of ``n_motions`` frames that starts at the first frame not
+yet emitted, conditioned on the last ``n_prev_motions`` emitted frames (the model's
+previous-motion prefix) and their audio features, and emits its first ``frames_per_tick`` frames.
+Window frames whose audio has not been heard yet get silence and indicator 0, as the model saw
+truncated clips in training. The per-stream state lives in :class:`StreamState`.
+
+With frames_per_tick = n_motions, unlimited context and lookahead, fixed normalisation by the
+clip's statistics and the ``ddpm`` sampler, a stream reproduces the offline pipeline exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engine.audio.ring import AudioRingBuffer
+from engine.checkpoint.arrays import CoefficientStats
+from engine.diffusion.guidance import Guidance, guidance_from_options
+from engine.diffusion.noise import NoiseSource
+from engine.diffusion.samplers import renoise, run_sampler, spaced_steps
+from engine.model.motion import motion_to_coefficients, normalise_shape
+from engine.model.talking_head import DiffPoseTalk
+from engine.model.window import GuidedDenoiser, WindowConditions
+from engine.stream.config import StreamConfig
+from engine.stream.normaliser import FixedNormaliser, RunningNormaliser
+
+SAMPLE_RATE = 16000
+
+
+class NonFiniteMotion(RuntimeError):
+    """A tick produced NaN or infinite motion; nothing of it may be emitted."""
+
+
+@dataclass
+class StreamState:
+    """What one stream carries from tick to tick.
+
+    Attributes:
+        next_frame: index of the first frame not yet emitted.
+        history: (1, <= L_p, d_motion) the last emitted frames, normalised, newest last.
+        x_T: the window noise drawn at the first tick; cold starts reuse it, as the published
+            pipeline reuses one x_T for every window.
+        last_window: (1, L, d_motion) the previous tick's x_0 estimate (for warm starts).
+        last_emitted: frames the previous tick emitted.
+        heard_until: samples already folded into the audio normaliser.
+    """
+
+    next_frame: int = 0
+    history: torch.Tensor | None = None
+    x_T: torch.Tensor | None = None
+    last_window: torch.Tensor | None = None
+    last_emitted: int = 0
+    heard_until: int = 0
+
+
+@dataclass(frozen=True)
+class TickPlan:
+    """The frames and audio of one tick (frame f covers samples [f * spf, (f + 1) * spf))."""
+
+    first_frame: int
+    n_emit: int
+    n_real: int
+    audio_end: int
+    chunk_first_frame: int
+    chunk_end_frame: int
+
+
+@dataclass(frozen=True)
+class TickOutput:
+    """Frames first_frame .. first_frame + K - 1: exp (K, 50), pose (K, 6), and where time went."""
+
+    first_frame: int
+    exp: np.ndarray
+    pose: np.ndarray
+    features_ms: float
+    sampling_ms: float
+    n_denoiser_calls: int
+
+
+class StreamGenerator:
+    """Runs ticks for one model, one identity and a style that may change between ticks."""
+
+    def __init__(
+        self, model: DiffPoseTalk, stats: CoefficientStats, shape: np.ndarray, config: StreamConfig, noise: NoiseSource
+    ) -> None:
+        self.model, self.stats, self.config, self.noise = model, stats, config, noise
+        self.model_config = model.config
+        self.samples_per_frame = SAMPLE_RATE / model.config.fps
+        self.set_shape(shape)
+        if config.normalisation == "fixed":
+            self.normaliser: RunningNormaliser | FixedNormaliser = FixedNormaliser(config.audio_mean, config.audio_std)
+        else:
+            self.normaliser = RunningNormaliser()
+        self.context_frames = max(model.config.n_prev_motions, math.ceil(config.left_context_ms / 1000 * model.config.fps))
+        self.lookahead_samples = round(config.lookahead_ms / 1000 * SAMPLE_RATE)
+        self.cfg_scale_audio, self.cfg_scale_style = config.cfg_scale_audio, config.cfg_scale_style
+
+    def set_shape(self, shape: np.ndarray) -> None:
+        """Change the identity (100 FLAME shape coefficients) from the next tick on."""
+        shape_tensor = torch.as_tensor(np.asarray(shape, np.float32), device=self.model.device)
+        self.shape = normalise_shape(shape_tensor, self.stats)[None]
+
+    def guidance(self, style_given: bool) -> Guidance:
+        config = self.model_config
+        conditions = [c for c in config.guiding_conditions if c != "style" or style_given]
+        return guidance_from_options(conditions, self.cfg_scale_audio, self.cfg_scale_style, self.config.cfg_mode or config.cfg_mode)
+
+    def _frame_sample(self, frame: int) -> int:
+        return round(frame * self.samples_per_frame)
+
+    def plan(self, state: StreamState, stream_end: int | None) -> TickPlan | None:
+        """The next tick, or None when a closed stream has emitted every frame.
+
+        Args:
+            stream_end: total samples of a stream that has ended, else None.
+        """
+        n_motions, k = self.model_config.n_motions, self.config.frames_per_tick
+        first = state.next_frame
+        audio_end = self._frame_sample(first + k) + self.lookahead_samples
+        n_emit = k
+        pad_to = first + n_motions
+        if stream_end is not None:
+            total_frames = int(stream_end / self.samples_per_frame)
+            n_emit = min(k, total_frames - first)
+            if n_emit <= 0:
+                return None
+            if audio_end >= stream_end:
+                # All remaining audio is in this chunk: pad it to whole windows, as published.
+                audio_end = stream_end
+                pad_to = first + n_motions * math.ceil((total_frames - first) / n_motions)
+        chunk_end = max(pad_to, math.ceil(audio_end / self.samples_per_frame))
+        n_real = min(n_motions, max(0, int(audio_end / self.samples_per_frame) - first))
+        return TickPlan(first, n_emit, n_real, audio_end, max(0, first - self.context_frames), chunk_end)
+
+    def _audio_chunk(self, ring: AudioRingBuffer, plan: TickPlan, state: StreamState) -> torch.Tensor:
+        if plan.audio_end > state.heard_until:
+            self.normaliser.update(ring.read(state.heard_until, plan.audio_end))
+            state.heard_until = plan.audio_end
+        start, stop = self._frame_sample(plan.chunk_first_frame), self._frame_sample(plan.chunk_end_frame)
+        chunk = np.zeros(stop - start, np.float32)
+        heard = min(plan.audio_end, stop) - start
+        chunk[:heard] = self.normaliser(ring.read(start, start + heard))
+        ring.mark_read(max(0, start))
+        return torch.from_numpy(chunk).to(self.model.device)
+
+    def _prefix(self, state: StreamState, features: torch.Tensor, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(1, L_p, d_motion) previous motion and (1, L_p, d_model) its audio features; before
+        L_p frames exist, the learned start prefix fills the front."""
+        n_prev = self.model_config.n_prev_motions
+        have = min(state.next_frame, n_prev)
+        motion = self.model.start_motion_feat[:, have:]
+        audio = self.model.start_audio_feat[:, have:]
+        if have:
+            motion = torch.cat([motion, state.history[:, -have:]], dim=1)
+            audio = torch.cat([audio, features[:, offset - have : offset]], dim=1)
+        return motion, audio
+
+    def _initial_state(self, state: StreamState, shape: tuple[int, ...]) -> tuple[torch.Tensor, list[int]]:
+        schedule, config = self.model.schedule, self.config
+        T = schedule.num_steps
+        if state.x_T is None:
+            state.x_T = self.noise(shape).to(self.model.device)
+        if config.warm_start is not None and state.last_window is not None:
+            start = max(1, round(config.warm_start * T))
+            shifted = state.last_window[:, state.last_emitted :]
+            guess = torch.cat([shifted, torch.zeros_like(state.last_window[:, : state.last_emitted])], dim=1)
+            x = renoise(guess, start, schedule, self.noise(shape).to(guess))
+        else:
+            start, x = T, state.x_T
+        steps = list(range(start, 0, -1)) if config.sampler == "ddpm" else spaced_steps(T, min(config.steps, start), start)
+        return x, steps
+
+    @torch.inference_mode()
+    def tick(self, ring: AudioRingBuffer, state: StreamState, plan: TickPlan, style: np.ndarray | None) -> TickOutput:
+        """Generate the plan's frames and advance ``state``; the ring must hold plan.audio_end."""
+        config, model_config = self.config, self.model_config
+        started = time.perf_counter()
+        chunk = self._audio_chunk(ring, plan, state)
+        features = self.model.audio_features(chunk[None], plan.chunk_end_frame - plan.chunk_first_frame)
+        offset = plan.first_frame - plan.chunk_first_frame
+        window_audio = features[:, offset : offset + model_config.n_motions]
+        prev_motion, prev_audio = self._prefix(state, features, offset)
+        indicator = None
+        if model_config.use_indicator:
+            indicator = torch.zeros(1, model_config.n_motions, device=self.model.device)
+            indicator[:, : plan.n_real] = 1
+        style_tensor = None if style is None else torch.as_tensor(style, dtype=torch.float32, device=self.model.device)[None]
+        conditions = WindowConditions(window_audio, prev_motion, prev_audio, self.shape, style_tensor, indicator)
+        features_done = time.perf_counter()
+
+        denoiser = GuidedDenoiser(
+            self.model, conditions, self.guidance(style is not None), config.dynamic_threshold, config.cache_memory
+        )
+        x, steps = self._initial_state(state, (1, model_config.n_motions, model_config.motion_dim))
+        window = run_sampler(config.sampler, denoiser, x, self.model.schedule, model_config.target, steps, self.noise, config.eta)
+        if not torch.isfinite(window).all():
+            raise NonFiniteMotion(f"tick at frame {plan.first_frame} produced non-finite motion")
+        emitted = window[:, : plan.n_emit]
+        history = emitted if state.history is None else torch.cat([state.history, emitted], dim=1)
+        state.history = history[:, -model_config.n_prev_motions :]
+        state.last_window, state.last_emitted = window, plan.n_emit
+        state.next_frame += plan.n_emit
+        exp, pose = motion_to_coefficients(emitted[0], self.stats, model_config.predict_head_pose)
+        done = time.perf_counter()
+        return TickOutput(
+            plan.first_frame, exp.cpu().numpy(), pose.cpu().numpy(),
+            (features_done - started) * 1000, (done - features_done) * 1000, len(steps),
+        )
