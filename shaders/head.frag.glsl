@@ -4,10 +4,11 @@
 
 in vec3 view_position;
 in vec3 view_normal;
-in vec3 color;
 #ifdef ALBEDO_TEXTURE
 in vec2 uv;
 uniform sampler2D albedo;
+#else
+in vec3 color;
 #endif
 
 // Lights in view space (they follow the camera, so the face stays lit while orbiting).

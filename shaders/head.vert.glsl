@@ -9,15 +9,16 @@ uniform mat4 model_view;
 uniform mat4 projection;
 
 in int in_vertex;  // index of the skinned vertex this render vertex shows
-in vec3 in_color;  // sRGB
 #ifdef ALBEDO_TEXTURE
 in vec2 in_uv;
 out vec2 uv;
+#else
+in vec3 in_color;  // sRGB
+out vec3 color;
 #endif
 
 out vec3 view_position;
 out vec3 view_normal;
-out vec3 color;
 
 vec3 fetch(int vertex, bool normal) {
     int i = vertex * 3;
@@ -29,9 +30,10 @@ void main() {
     vec4 position = model_view * vec4(fetch(in_vertex, false), 1.0);
     view_position = position.xyz;
     view_normal = mat3(model_view) * fetch(in_vertex, true);
-    color = in_color;
 #ifdef ALBEDO_TEXTURE
     uv = in_uv;
+#else
+    color = in_color;
 #endif
     gl_Position = projection * position;
 }

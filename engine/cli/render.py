@@ -13,7 +13,8 @@ from engine.errors import PosetalkError
 OutputFormat = Literal["mp4", "png"]
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_size(text: str) -> tuple[int, int]:
+    """"WIDTHxHEIGHT" -> (width, height), at least 16x16."""
     match = re.fullmatch(r"(\d+)x(\d+)", text)
     if not match or min(int(match[1]), int(match[2])) < 16:
         raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT (at least 16x16), got {text!r}")
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "default: the built-in head")
     parser.add_argument("--albedo", type=Path, help="albedo texture image (needs --uv)")
     parser.add_argument("--uv", type=Path, help=".npz with FLAME texture coordinates vt and ft")
-    parser.add_argument("--size", type=_size, default=(720, 720), help="WIDTHxHEIGHT (720x720)")
+    parser.add_argument("--size", type=parse_size, default=(720, 720), help="WIDTHxHEIGHT (720x720)")
     parser.add_argument("--fps", type=int, default=30, help="output frame rate (30)")
     parser.add_argument("--format", choices=get_args(OutputFormat), default="mp4")
     add_model_arguments(parser)

@@ -66,3 +66,30 @@ class FrameInterpolator:
                 return exp, pose, frame.shape
             before = frame
         return before.exp, before.pose, before.shape
+
+
+class PlaybackClock:
+    """The audio time to show at a wall-clock time, locked to the arrival of live frames.
+
+    Each frame's (audio time - arrival time) is an estimate of the offset between the two clocks;
+    the clock follows it with a slew (so bursty arrival does not make motion stutter) and jumps
+    when it is off by more than ``resync`` seconds (a new stream, a stall). Display runs ``delay``
+    seconds behind, so there is usually a frame on each side of the time shown.
+    """
+
+    def __init__(self, delay: float = 0.08, slew: float = 0.05, resync: float = 0.25) -> None:
+        self.delay = delay
+        self.slew = slew
+        self.resync = resync
+        self._offset: float | None = None
+
+    def observe(self, audio_time: float, wall_time: float) -> None:
+        target = audio_time - wall_time
+        if self._offset is None or abs(target - self._offset) > self.resync:
+            self._offset = target
+        else:
+            self._offset += self.slew * (target - self._offset)
+
+    def audio_time(self, wall_time: float) -> float | None:
+        """Audio time to display now, or None before the first frame."""
+        return None if self._offset is None else wall_time + self._offset - self.delay

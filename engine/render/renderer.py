@@ -145,8 +145,11 @@ class Renderer:
             "draw_faces": ctx.buffer(geo.draw_faces.tobytes()),
         }
         joint_program["parents"].write(geo.parents.tobytes())
-        attributes = ["in_vertex", "in_color"] + (["in_uv"] if geo.albedo is not None else [])
-        layout = "1i 3f 2f" if geo.albedo is not None else "1i 3f 2x4"
+        # Corner records are (vertex, colour, uv); each variant reads the fields it uses.
+        if geo.albedo is not None:
+            layout, attributes = "1i 3x4 2f", ["in_vertex", "in_uv"]
+        else:
+            layout, attributes = "1i 3f 2x4", ["in_vertex", "in_color"]
         head_vao = ctx.vertex_array(
             head_program,
             [(buffers["corners"], layout, *attributes)],

@@ -1,0 +1,224 @@
+"""The interactive window (GLFW): live frames from a queue, drawn at the monitor's rate.
+
+Frames (25 fps, stamped with audio time) come from a bounded, thread-safe queue that a producer
+fills; the display loop drains it without blocking, interpolates the motion at the playback time,
+and draws. Mouse: drag to orbit, wheel to zoom. Keys: S saves a screenshot, Esc or Q closes.
+
+Mesa cannot make a GLX (window) context current in a process that already used an EGL (headless)
+context, so a process should use one path or the other.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import glfw
+import moderngl
+import numpy as np
+
+from engine.errors import PosetalkError
+from engine.render.camera import Camera, framing_camera
+from engine.render.geometry import HeadGeometry
+from engine.render.motion import FrameInterpolator, PlaybackClock
+from engine.render.overlay import Overlay
+from engine.render.renderer import RenderConfig, Renderer
+from engine.render.video import save_png
+from engine.stream.frame import Frame
+
+ORBIT_RADIANS_PER_PIXEL = 0.008
+ZOOM_PER_WHEEL_STEP = 0.9
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """Attributes:
+    size: initial window size in screen coordinates.
+    title: window title.
+    vsync: swap at the monitor's refresh rate (otherwise as fast as possible).
+    playout_delay: seconds the display runs behind the newest frame.
+    screenshot_dir: where the S key saves PNGs.
+    render: look of the frames.
+    """
+
+    size: tuple[int, int] = (720, 720)
+    title: str = "posetalk"
+    vsync: bool = True
+    playout_delay: float = 0.08
+    screenshot_dir: Path = Path(".")
+    render: RenderConfig = RenderConfig()
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    frames_drawn: int
+    frames_received: int
+    mean_fps: float
+    screenshots: tuple[Path, ...]
+
+
+class _Input:
+    """Mouse and keyboard state gathered by GLFW callbacks, applied once per displayed frame."""
+
+    def __init__(self, window: object) -> None:
+        self.orbit = np.zeros(2)
+        self.zoom_steps = 0.0
+        self.screenshot = False
+        self._dragging = False
+        self._last = np.zeros(2)
+        glfw.set_mouse_button_callback(window, self._on_button)
+        glfw.set_cursor_pos_callback(window, self._on_cursor)
+        glfw.set_scroll_callback(window, self._on_scroll)
+        glfw.set_key_callback(window, self._on_key)
+
+    def _on_button(self, window: object, button: int, action: int, mods: int) -> None:
+        if button == glfw.MOUSE_BUTTON_LEFT:
+            self._dragging = action == glfw.PRESS
+            self._last = np.array(glfw.get_cursor_pos(window))
+
+    def _on_cursor(self, window: object, x: float, y: float) -> None:
+        position = np.array([x, y])
+        if self._dragging:
+            self.orbit += position - self._last
+        self._last = position
+
+    def _on_scroll(self, window: object, dx: float, dy: float) -> None:
+        self.zoom_steps += dy
+
+    def _on_key(self, window: object, key: int, scancode: int, action: int, mods: int) -> None:
+        if action != glfw.PRESS:
+            return
+        if key in (glfw.KEY_ESCAPE, glfw.KEY_Q):
+            glfw.set_window_should_close(window, True)
+        elif key == glfw.KEY_S:
+            self.screenshot = True
+
+    def apply(self, camera: Camera) -> Camera:
+        d_yaw, d_pitch = -self.orbit * ORBIT_RADIANS_PER_PIXEL
+        camera = camera.orbit(d_yaw, -d_pitch).zoom(ZOOM_PER_WHEEL_STEP**self.zoom_steps)
+        self.orbit[:] = 0.0
+        self.zoom_steps = 0.0
+        return camera
+
+
+class ViewerWindow:
+    """A resizable window showing the head driven by frames from ``frames``."""
+
+    def __init__(
+        self,
+        geometry: HeadGeometry,
+        frames: queue.Queue[Frame],
+        config: WindowConfig = WindowConfig(),
+    ) -> None:
+        self.geometry = geometry
+        self.frames = frames
+        self.config = config
+        self._screenshot_requested = threading.Event()
+
+    def request_screenshot(self) -> None:
+        """Save the next displayed frame as a PNG (thread-safe; the S key does the same)."""
+        self._screenshot_requested.set()
+
+    def _open(self) -> object:
+        if not glfw.init():
+            raise PosetalkError("cannot open a window: GLFW found no display (try posetalk render)")
+        glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 4)
+        glfw.window_hint(glfw.CONTEXT_VERSION_MINOR, 3)
+        glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
+        glfw.window_hint(glfw.SAMPLES, self.config.render.samples)
+        glfw.window_hint(glfw.RESIZABLE, True)
+        window = glfw.create_window(*self.config.size, self.config.title, None, None)
+        if not window:
+            glfw.terminate()
+            raise PosetalkError("cannot open a window: no OpenGL 4.3 context on this display")
+        glfw.make_context_current(window)
+        glfw.swap_interval(1 if self.config.vsync else 0)
+        return window
+
+    def run(self, max_frames: int | None = None) -> WindowStats:
+        """Show the window until it is closed (or ``max_frames`` have been displayed)."""
+        window = self._open()
+        ctx = moderngl.create_context(require=430)
+        renderer = Renderer(ctx, self.geometry, self.config.render)
+        overlay = Overlay(ctx)
+        controls = _Input(window)
+        camera = framing_camera(self.geometry.center, self.geometry.radius)
+        motion = FrameInterpolator()
+        clock = PlaybackClock(self.config.playout_delay)
+        rest = (np.zeros(50), np.zeros(6), np.zeros(len(self.geometry.joint_shape_dirs[0, 0])))
+        drawn = received = 0
+        screenshots: list[Path] = []
+        fps = 0.0
+        started = last = time.perf_counter()
+        try:
+            while not glfw.window_should_close(window):
+                glfw.poll_events()
+                received += self._drain(motion, clock)
+                now_wall = time.time()
+                display_time = clock.audio_time(now_wall)
+                sample = motion.sample(display_time) if display_time is not None else None
+                exp, pose, shape = sample if sample is not None else rest
+                camera = controls.apply(camera)
+                target = ctx.detect_framebuffer()
+                if min(target.size) > 0:
+                    renderer.set_shape(shape)
+                    renderer.pose(exp, pose)
+                    renderer.head_pass(target, camera)
+                    overlay.draw(target, self._overlay_lines(fps, motion.latest, display_time, now_wall))
+                    if controls.screenshot or self._screenshot_requested.is_set():
+                        controls.screenshot = False
+                        self._screenshot_requested.clear()
+                        screenshots.append(self._screenshot(target, len(screenshots)))
+                glfw.swap_buffers(window)
+                drawn += 1
+                current = time.perf_counter()
+                fps = 0.9 * fps + 0.1 / max(current - last, 1e-6) if drawn > 1 else 0.0
+                last = current
+                if max_frames is not None and drawn >= max_frames:
+                    break
+        finally:
+            overlay.release()
+            renderer.release()
+            ctx.release()
+            glfw.destroy_window(window)
+            glfw.terminate()
+        elapsed = max(time.perf_counter() - started, 1e-6)
+        return WindowStats(drawn, received, drawn / elapsed, tuple(screenshots))
+
+    def _drain(self, motion: FrameInterpolator, clock: PlaybackClock) -> int:
+        """Move every waiting frame from the queue into the interpolator (never blocks)."""
+        count = 0
+        while True:
+            try:
+                frame = self.frames.get_nowait()
+            except queue.Empty:
+                return count
+            motion.push(frame)
+            clock.observe(frame.audio_time, time.time())
+            count += 1
+
+    @staticmethod
+    def _overlay_lines(
+        fps: float, latest: Frame | None, display_time: float | None, now_wall: float
+    ) -> list[str]:
+        """fps, and the latency: how long ago the frame now on screen was published."""
+        lines = [f"FPS {fps:5.1f}"]
+        if latest is not None and display_time is not None:
+            latency = now_wall - latest.wall_time + (latest.audio_time - display_time)
+            lines.append(f"LATENCY {latency * 1000:5.0f} MS")
+        else:
+            lines.append("LATENCY  -")
+        return lines
+
+    def _screenshot(self, target: moderngl.Framebuffer, index: int) -> Path:
+        width, height = target.size
+        data = target.read(components=3, alignment=1)
+        image = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1]
+        folder = self.config.screenshot_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"posetalk_{time.strftime('%Y%m%d_%H%M%S')}_{index:03d}.png"
+        save_png(path, image)
+        return path

@@ -1,0 +1,84 @@
+"""`posetalk render` and `posetalk flame convert` end to end, as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile
+
+from engine.cli import main as posetalk
+from engine.pipeline.coefficients_file import save_coefficients
+from tests.test_rig_flame import FIXTURES
+
+
+@pytest.fixture()
+def clip(tmp_path: Path) -> tuple[Path, Path]:
+    """1 s of coefficients (jaw opening in the second half) and 1 s of audio."""
+    frames = 25
+    pose = np.zeros((frames, 6), dtype=np.float32)
+    pose[frames // 2 :, 3] = 0.3
+    params = tmp_path / "params.npz"
+    save_coefficients(params, np.zeros((frames, 50)), pose, np.zeros((frames, 100)), 25)
+    audio = tmp_path / "speech.wav"
+    t = np.arange(16000) / 16000
+    soundfile.write(audio, 0.3 * np.sin(2 * np.pi * 220 * t), 16000)
+    return params, audio
+
+
+def test_render_params_to_mp4_with_audio_in_sync(clip, tmp_path, capsys):
+    params, audio = clip
+    output = tmp_path / "out.mp4"
+    args = ["render", "--params", str(params), "--audio", str(audio), "-o", str(output),
+            "--size", "96x96", "--fps", "10"]
+    assert posetalk(args) == 0
+    assert "built-in head" in capsys.readouterr().out
+    with av.open(str(output)) as container:
+        video, sound = container.streams.video[0], container.streams.audio[0]
+        assert video.codec_context.name == "h264" and sound.codec_context.name == "aac"
+        images = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+        video_seconds = float(video.duration * video.time_base)
+        audio_seconds = float(sound.duration * sound.time_base)
+        assert video.start_time == 0 and sound.start_time == 0
+    assert len(images) == 10 and images[0].shape == (96, 96, 3)
+    assert abs(video_seconds - 1.0) < 1e-6 and abs(audio_seconds - 1.0) < 0.07
+    change = np.abs(images[-1].astype(int) - images[0].astype(int)).mean()
+    assert change > 0.5, "the jaw opens in the second half"
+
+
+def test_render_png_frames(clip, tmp_path):
+    params, _ = clip
+    folder = tmp_path / "frames"
+    args = ["render", "--params", str(params), "-o", str(folder), "--format", "png",
+            "--size", "64x48", "--fps", "5"]
+    assert posetalk(args) == 0
+    files = sorted(folder.glob("frame_*.png"))
+    assert [f.name for f in files] == [f"frame_{i:06d}.png" for i in range(5)]
+    with av.open(str(files[0])) as container:
+        assert next(container.decode(video=0)).to_ndarray(format="rgb24").shape == (48, 64, 3)
+
+
+@pytest.mark.skipif(not FIXTURES, reason="no FLAME fixture folder")
+def test_render_with_converted_flame_file(clip, tmp_path, capsys):
+    params, _ = clip
+    converted = tmp_path / "flame.npz"
+    assert posetalk(["flame", "convert", str(FIXTURES[0] / "flame_synthetic.pkl"),
+                     "-o", str(converted)]) == 0
+    args = ["render", "--params", str(params), "--flame", str(converted), "-o",
+            str(tmp_path / "flame"), "--format", "png", "--size", "32x32", "--fps", "2"]
+    assert posetalk(args) == 0
+    assert f"FLAME model {converted}" in capsys.readouterr().out
+
+
+def test_render_user_errors_are_one_line(clip, tmp_path, capsys):
+    params, _ = clip
+    assert posetalk(["render", "-o", str(tmp_path / "x.mp4")]) == 1
+    assert "nothing to render" in capsys.readouterr().err
+    assert posetalk(["render", "--params", str(params), "--albedo", "a.png",
+                     "-o", str(tmp_path / "x.mp4")]) == 1
+    assert "--albedo and --uv go together" in capsys.readouterr().err
+    assert posetalk(["render", "--params", str(tmp_path / "missing.npz"),
+                     "-o", str(tmp_path / "x.mp4")]) == 1
+    assert "missing.npz" in capsys.readouterr().err
