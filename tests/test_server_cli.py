@@ -20,10 +20,10 @@ from posetalk_client import open_stream  # noqa: E402
 MODEL_DIR = SHARED_FIXTURES / "official" / "base"
 
 
-def start_serve(*args: str | Path) -> tuple[subprocess.Popen, int]:
-    """Start ``posetalk serve`` on a free port; return the process and the port it announced."""
+def start_serve(*args: str | Path, port: int = 0) -> tuple[subprocess.Popen, int]:
+    """Start ``posetalk serve`` (``port`` 0: a free one); return the process and its port."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", "--port", "0", *map(str, args)],
+        [sys.executable, "-m", "engine", "serve", "--port", str(port), *map(str, args)],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine.cli.stream_options import add_mapping_arguments, add_source_arguments
 
-VIEWER_DIR = Path(__file__).resolve().parents[2] / "clients" / "web" / "dist"
+VIEWER_DIR = Path(__file__).resolve().parents[2] / "clients" / "web" / "static"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
