@@ -1,0 +1,285 @@
+"""Silence, file and push sources: real threads, real files, pacing checked as ratios of wall time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from engine.audio.io import load_audio, resample
+from engine.audio.ring import AudioRingBuffer
+from engine.audio.sources import (
+    AudioSource,
+    FileConfig,
+    FileSource,
+    PushConfig,
+    PushSource,
+    SilenceConfig,
+    SilenceSource,
+    SourceStatus,
+)
+from engine.errors import PosetalkError
+
+RATE = 16000
+
+
+@pytest.fixture
+def ring() -> AudioRingBuffer:
+    return AudioRingBuffer(capacity_seconds=10.0)
+
+
+@pytest.fixture
+def sources() -> Iterator[list[AudioSource]]:
+    """Sources a test started; stopped whatever happens."""
+    started: list[AudioSource] = []
+    yield started
+    for source in started:
+        source.stop()
+
+
+def tone_file(tmp_path: Path, seconds: float, rate: int = 44100, channels: int = 2) -> Path:
+    t = np.arange(int(rate * seconds)) / rate
+    tone = 0.5 * np.sin(2 * np.pi * 330 * t) * np.linspace(0.2, 1.0, t.size)
+    path = tmp_path / "tone.wav"
+    soundfile.write(path, np.stack([tone] * channels, axis=1).astype(np.float32), rate)
+    return path
+
+
+def test_every_source_follows_the_protocol(tmp_path: Path) -> None:
+    for source in (SilenceSource(), PushSource(), FileSource(FileConfig(tone_file(tmp_path, 0.1)))):
+        assert isinstance(source, AudioSource)
+        assert not source.finished
+
+
+# --- silence -------------------------------------------------------------------------------------
+
+
+def test_silence_runs_the_clock_in_real_time(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
+    source = SilenceSource(SilenceConfig(block_seconds=0.01))
+    sources.append(source)
+    started = time.monotonic()
+    source.start(ring)
+    time.sleep(0.5)
+    source.stop()
+    elapsed = time.monotonic() - started
+    assert 0.8 <= ring.end / RATE / elapsed <= 1.05
+    assert not ring.read(0, ring.end).any()
+    assert not source.finished and not ring.closed
+    source.stop()  # idempotent
+
+
+# --- file ----------------------------------------------------------------------------------------
+
+
+def test_file_plays_in_real_time_and_closes_the_ring(
+    tmp_path: Path, ring: AudioRingBuffer, sources: list[AudioSource]
+) -> None:
+    path = tone_file(tmp_path, 1.0)
+    statuses: list[SourceStatus] = []
+    source = FileSource(FileConfig(path), on_status=statuses.append)
+    sources.append(source)
+    started = time.monotonic()
+    source.start(ring)
+    time.sleep(0.3)
+    heard_early = ring.end
+    assert ring.wait_for(source.samples.size + 1, timeout=5.0)
+    elapsed = time.monotonic() - started
+    assert 0.8 <= elapsed / 1.0 <= 1.5
+    assert 0.2 <= heard_early / RATE / 0.3 <= 1.2  # it really streams, not all at once
+    assert ring.closed and ring.end == source.samples.size
+    np.testing.assert_array_equal(ring.read(0, ring.end), load_audio(path))
+    source.stop()
+    assert source.finished
+    assert [status.kind for status in statuses] == ["finished"]
+    assert statuses[0].clock == source.samples.size
+
+
+def test_file_fast_mode_writes_everything_at_once(
+    tmp_path: Path, ring: AudioRingBuffer, sources: list[AudioSource]
+) -> None:
+    source = FileSource(FileConfig(tone_file(tmp_path, 2.0, rate=48000, channels=1), realtime=False))
+    sources.append(source)
+    started = time.monotonic()
+    source.start(ring)
+    assert ring.wait_for(source.samples.size + 1, timeout=5.0)
+    assert (time.monotonic() - started) / 2.0 < 0.25
+    assert ring.closed and ring.end == 32000
+    np.testing.assert_array_equal(ring.read(0, ring.end), source.samples)
+
+
+def test_file_loop_starts_again_and_never_closes(
+    tmp_path: Path, ring: AudioRingBuffer, sources: list[AudioSource]
+) -> None:
+    source = FileSource(FileConfig(tone_file(tmp_path, 0.05), realtime=False, loop=True))
+    sources.append(source)
+    n = source.samples.size
+    source.start(ring)
+    assert ring.wait_for(3 * n, timeout=5.0)
+    source.stop()
+    end = ring.end
+    assert not ring.closed and not source.finished
+    start = (end // n - 2) * n
+    np.testing.assert_array_equal(ring.read(start, start + 2 * n), np.tile(source.samples, 2))
+
+
+def test_file_stop_mid_way_leaves_the_ring_open(
+    tmp_path: Path, ring: AudioRingBuffer, sources: list[AudioSource]
+) -> None:
+    source = FileSource(FileConfig(tone_file(tmp_path, 2.0)))
+    sources.append(source)
+    source.start(ring)
+    time.sleep(0.1)
+    started = time.monotonic()
+    source.stop()
+    assert time.monotonic() - started < 0.5
+    assert not source.finished and not ring.closed
+    assert 0 < ring.end < source.samples.size
+
+
+def test_file_errors(tmp_path: Path, ring: AudioRingBuffer) -> None:
+    with pytest.raises(PosetalkError, match="no such audio file"):
+        FileSource(FileConfig(tmp_path / "absent.wav"))
+    with pytest.raises(ValueError, match="block_seconds"):
+        FileSource(FileConfig(tone_file(tmp_path, 0.1), block_seconds=0))
+    source = FileSource(FileConfig(tone_file(tmp_path, 0.1), realtime=False))
+    source.start(ring)
+    with pytest.raises(RuntimeError, match="already started"):
+        source.start(ring)
+    source.stop()
+
+
+# --- push ----------------------------------------------------------------------------------------
+
+
+def find_block(ring: AudioRingBuffer, block: np.ndarray, search_from: int, search_to: int) -> int:
+    """The position in [search_from, search_to] where ``block`` lies in the ring, or -1."""
+    for position in range(search_from, search_to + 1):
+        if np.array_equal(ring.read(position, position + block.size), block):
+            return position
+    return -1
+
+
+def test_push_clock_runs_with_no_input(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
+    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=0.01))
+    sources.append(source)
+    started = time.monotonic()
+    source.start(ring)
+    time.sleep(0.6)
+    end = ring.end
+    elapsed = time.monotonic() - started
+    # Idle: the ring's end lags wall time by about one tick.
+    assert 0.8 <= end / RATE / elapsed <= 1.0
+    assert not ring.read(0, ring.end).any()
+
+
+def test_pushed_audio_lands_back_to_back(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
+    source = PushSource(PushConfig(tick_seconds=60.0))  # the pacer never wakes during this test
+    sources.append(source)
+    source.start(ring)
+    rng = np.random.default_rng(0)
+    first, second = rng.uniform(-1, 1, 800), rng.uniform(-1, 1, (480, 2))
+    source.push(first, RATE)
+    source.push(second, RATE)
+    assert ring.end == 1280
+    np.testing.assert_array_equal(ring.read(0, 800), first.astype(np.float32))
+    np.testing.assert_allclose(ring.read(800, 1280), second.mean(axis=1), atol=1e-7)
+
+
+def test_push_late_audio_goes_after_the_silence(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
+    jitter = 0.05
+    source = PushSource(PushConfig(jitter_seconds=jitter, tick_seconds=0.01))
+    sources.append(source)
+    started = time.monotonic()
+    source.start(ring)
+    source.push(np.full(160, 0.25), RATE)
+    time.sleep(0.3)  # the producer stalls far beyond the allowance
+    padded_to = ring.end
+    assert 0.8 <= padded_to / RATE / (time.monotonic() - started) <= 1.02
+    late = np.full(1600, -0.5, np.float32)
+    source.push(late, RATE)
+    end = ring.end
+    assert end - late.size >= padded_to
+    np.testing.assert_array_equal(ring.read(end - late.size, end), late)
+    np.testing.assert_array_equal(ring.read(0, 160), np.full(160, 0.25, np.float32))
+    assert not ring.read(160, end - late.size).any()
+
+
+def test_push_jitter_within_the_allowance_inserts_no_silence(
+    ring: AudioRingBuffer, sources: list[AudioSource]
+) -> None:
+    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=0.005))
+    sources.append(source)
+    source.start(ring)
+    time.sleep(0.15)  # idle: the pacer pads up to wall time
+    rng = np.random.default_rng(1)
+    chunks = [rng.uniform(0.1, 0.9, 320).astype(np.float32) for _ in range(25)]  # 20 ms each
+    first_seen = ring.end
+    started = time.monotonic()
+    for i, chunk in enumerate(chunks):
+        # Chunk i covers [20 i, 20 i + 20) ms; it arrives after its end, 0 to 30 ms late.
+        arrival = started + 0.02 * (i + 1) + rng.uniform(0.0, 0.03)
+        time.sleep(max(0.0, arrival - time.monotonic()))
+        source.push(chunk, RATE)
+    speech = np.concatenate(chunks)
+    position = find_block(ring, speech[:320], first_seen, ring.end - speech.size)
+    assert position >= 0
+    np.testing.assert_array_equal(ring.read(position, position + speech.size), speech)
+
+
+def test_push_resamples_other_rates_seamlessly(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
+    source = PushSource(PushConfig(tick_seconds=60.0))
+    sources.append(source)
+    source.start(ring)
+    rate = 48000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(rate // 2) / rate)).astype(np.float32)
+    for i in range(0, tone.size, 960):
+        source.push(tone[i : i + 960], rate)
+    source.push(np.zeros(160, np.float32), RATE)  # a rate change flushes the 48 kHz tail first
+    expected = resample(tone.astype(np.float64), rate)
+    assert ring.end == expected.size + 160
+    np.testing.assert_allclose(ring.read(0, expected.size), expected, atol=1e-6)
+
+
+def test_push_pcm16(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
+    source = PushSource(PushConfig(tick_seconds=60.0))
+    sources.append(source)
+    source.start(ring)
+    stereo = np.array([[0, 16384], [-32768, 32767], [100, -100]], dtype="<i2")
+    source.push_pcm16(stereo.tobytes(), RATE, channels=2)
+    expected = stereo.astype(np.float32).mean(axis=1) / 32768.0
+    np.testing.assert_array_equal(ring.read(0, 3), expected)
+    source.push_pcm16(np.array([-16384], dtype="<i2").tobytes(), RATE)
+    assert ring.read(3, 4)[0] == -0.5
+
+
+def test_push_rejects_bad_input(ring: AudioRingBuffer) -> None:
+    source = PushSource(PushConfig(tick_seconds=60.0))
+    with pytest.raises(RuntimeError, match="before start"):
+        source.push(np.zeros(10), RATE)
+    source.start(ring)
+    try:
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            source.push(np.array([0.0, np.nan]), RATE)
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            source.push(np.array([np.inf, 0.0]), RATE)
+        with pytest.raises(ValueError, match="whole number"):
+            source.push_pcm16(b"\x00\x01\x02", RATE)
+        with pytest.raises(ValueError, match="whole number of 2-channel"):
+            source.push_pcm16(b"\x00\x01\x02\x03\x04\x05", RATE, channels=2)
+        with pytest.raises(ValueError, match="floating point"):
+            source.push(np.zeros(10, np.int16), RATE)
+        with pytest.raises(ValueError, match="shape"):
+            source.push(np.zeros((2, 2, 2)), RATE)
+        with pytest.raises(ValueError, match="sample rate"):
+            source.push(np.zeros(10), 0)
+        with pytest.raises(ValueError, match="channels"):
+            source.push_pcm16(b"", RATE, channels=0)
+        assert ring.end == 0
+    finally:
+        source.stop()
+    source.push(np.ones(10), RATE)  # after stop: dropped, not an error
+    assert ring.end == 0
