@@ -131,6 +131,11 @@ class StreamingEngine:
         self.styles.blend([self.presets.load(n) for n in weights], list(weights.values()), self.audio_time, transition)
 
     def set_style(self, style: np.ndarray | None, transition: float = 0.5) -> None:
+        """Move to a style feature (d_style,) or to no style; refuses malformed vectors."""
+        if style is not None:
+            style = np.asarray(style, np.float32)
+            if style.shape != (self.model.config.d_style,) or not np.all(np.isfinite(style)):
+                raise ValueError(f"a style must be {self.model.config.d_style} finite values")
         self.styles.set(style, self.audio_time, transition)
 
     def set_guidance(self, audio: float | None = None, style: float | None = None) -> None:
@@ -141,8 +146,12 @@ class StreamingEngine:
             self.generator.cfg_scale_style = float(style)
 
     def set_shape(self, shape: np.ndarray) -> None:
-        self.shape = np.asarray(shape, np.float32)
-        self.generator.set_shape(self.shape)
+        """Change the identity (100 finite FLAME shape coefficients) from the next tick on."""
+        shape = np.asarray(shape, np.float32)
+        if shape.shape != (100,) or not np.all(np.isfinite(shape)):
+            raise ValueError("an identity shape must be 100 finite values")
+        self.shape = shape
+        self.generator.set_shape(shape)
 
     def pause(self) -> None:
         """Stop publishing frames; audio heard meanwhile is skipped."""

@@ -1,0 +1,145 @@
+"""The streaming benchmark: a real speech file paced through the real pipeline in real time.
+
+Latency of a frame runs from the moment the audio at the frame's time (its centre) was written to
+the ring to the moment the frame was published. After the stream, the same audio goes through
+the offline reference (the published 500-step DDPM sampler over whole windows) to measure how far
+the stream deviates from it; two reference runs with different noise give the deviation that
+sampling noise alone causes, for scale.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from engine.audio.ring import AudioRingBuffer
+from engine.audio.sources import FileConfig, FileSource
+from engine.checkpoint.arrays import CoefficientStats
+from engine.data import SPEECH_SAMPLE
+from engine.diffusion.noise import SeededNoise
+from engine.model.talking_head import DiffPoseTalk
+from engine.pipeline.offline import SamplingOptions, generate
+from engine.stream.config import StreamConfig
+from engine.stream.engine import StreamingEngine
+
+
+@dataclass(frozen=True)
+class BenchSetup:
+    model: DiffPoseTalk
+    stats: CoefficientStats
+    shape: np.ndarray
+    style: np.ndarray | None
+    config: StreamConfig
+    duration: float
+    reference: bool = True
+    seed: int = 0
+
+
+@dataclass
+class BenchReport:
+    """Everything ``posetalk bench`` prints; times in milliseconds."""
+
+    latency_ms: dict[str, float]
+    tick_ms: dict[str, float]
+    rtf: float
+    deadline_misses: int
+    failed_ticks: int
+    frames: int
+    expected_frames: int
+    in_order: bool
+    breakdown_ms: dict[str, float]
+    deviation: dict[str, float] | None
+    config: dict = field(default_factory=dict)
+
+
+def _percentiles(values, names=("p50", "p95", "p99", "max")) -> dict[str, float]:
+    data = np.asarray(list(values), dtype=np.float64)
+    if data.size == 0:
+        return {name: float("nan") for name in names}
+    points = {"p50": 50, "p95": 95, "p99": 99, "max": 100}
+    return {name: round(float(np.percentile(data, points[name])), 2) for name in names}
+
+
+def seam_ratio(coefficients: np.ndarray, seams: list[int]) -> float:
+    """Mean frame-to-frame change at the given seam frames over the mean change elsewhere.
+
+    (L, C) coefficients; 1 means seams are as smooth as the rest, > 1 that they jump.
+    """
+    steps = np.abs(np.diff(coefficients, axis=0)).mean(axis=1)  # steps[i]: frame i -> i + 1
+    at = np.zeros(steps.size, dtype=bool)
+    at[[s - 1 for s in seams if 0 < s <= steps.size]] = True
+    if not at.any() or at.all():
+        return float("nan")
+    return float(steps[at].mean() / max(steps[~at].mean(), 1e-12))
+
+
+def _reference(setup: BenchSetup, audio: np.ndarray, seed: int) -> np.ndarray:
+    generator = setup.model
+    config = generator.config
+    conditions = tuple(c for c in config.guiding_conditions if c != "style" or setup.style is not None)
+    from engine.diffusion.guidance import guidance_from_options
+
+    guidance = guidance_from_options(conditions, setup.config.cfg_scale_audio, setup.config.cfg_scale_style, config.cfg_mode)
+    result = generate(setup.model, setup.stats, audio, setup.shape, setup.style,
+                      SamplingOptions(guidance, setup.config.dynamic_threshold), SeededNoise(seed))
+    return np.concatenate([result.exp[0], result.pose[0, :, :4]], axis=1)
+
+
+def run_bench(setup: BenchSetup) -> BenchReport:
+    """Stream ``duration`` seconds of the bundled speech sample in real time and measure."""
+    torch.manual_seed(setup.seed)
+    ring = AudioRingBuffer(capacity_seconds=setup.duration + 10)
+    engine = StreamingEngine(setup.model, setup.stats, setup.shape, setup.style, setup.config, ring,
+                             noise=SeededNoise(setup.seed))
+    subscription = engine.bus.subscribe(maxsize=int(setup.duration * engine.fps) + 100)
+    source = FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True))
+    engine.start()
+    source.start(ring)
+    time.sleep(setup.duration)
+    source.stop()
+    ring.close()
+    engine.wait(timeout=setup.duration * 20 + 60)
+    engine.stop()
+    frames = list(subscription)
+
+    audio = ring.read(0, ring.end)
+    expected = int(len(audio) / ring.rate * engine.fps)
+    seqs = [f.seq for f in frames]
+    streamed = np.array([np.concatenate([f.exp, f.pose[:4]]) for f in frames]) if frames else np.zeros((0, 54))
+    stats = engine.stats
+    compute = float(np.sum(stats.tick_ms)) / 1000
+    report = BenchReport(
+        latency_ms=_percentiles(stats.latency_ms),
+        tick_ms=_percentiles(stats.tick_ms, ("p50", "p95")),
+        rtf=round(compute / max(len(audio) / ring.rate, 1e-9), 4),
+        deadline_misses=stats.deadline_misses,
+        failed_ticks=stats.failed_ticks,
+        frames=len(frames),
+        expected_frames=expected,
+        in_order=seqs == list(range(len(seqs))),
+        breakdown_ms={
+            "features_p50": _percentiles(stats.features_ms, ("p50",))["p50"],
+            "sampling_p50": _percentiles(stats.sampling_ms, ("p50",))["p50"],
+            "lookahead": setup.config.lookahead_ms,
+            "frames_per_tick_wait": (setup.config.frames_per_tick - 1) * 1000 / engine.fps,
+        },
+        deviation=None,
+        config={k: v for k, v in asdict(setup.config).items() if k != "dynamic_threshold"},
+    )
+    if setup.reference and frames:
+        reference = _reference(setup, audio, setup.seed + 1)
+        n = min(len(reference), len(streamed))
+        difference = np.abs(streamed[:n] - reference[:n])
+        floor = np.abs(_reference(setup, audio, setup.seed + 2)[:n] - reference[:n])
+        k, window = setup.config.frames_per_tick, setup.model.config.n_motions
+        report.deviation = {
+            "mean_abs": round(float(difference.mean()), 5),
+            "max_abs": round(float(difference.max()), 5),
+            "seam": round(seam_ratio(streamed, list(range(k, len(streamed), k))), 4),
+            "reference_seam": round(seam_ratio(reference, list(range(window, len(reference), window))), 4),
+            "noise_floor_mean_abs": round(float(floor.mean()), 5),
+        }
+    return report

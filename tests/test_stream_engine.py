@@ -1,0 +1,265 @@
+"""The streaming engine with real rings, sources, threads and models."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from engine.audio.ring import AudioRingBuffer
+from engine.audio.sources import FileConfig, FileSource
+from engine.checkpoint.arrays import CoefficientStats
+from engine.diffusion.noise import ReplayNoise, SeededNoise
+from engine.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
+from engine.stream.bus import FrameBus
+from engine.stream.config import StreamConfig
+from engine.stream.engine import StreamingEngine
+from engine.stream.generator import StreamGenerator, StreamState
+from engine.stream.normaliser import RunningNormaliser
+from engine.stream.silence import SilenceGate
+from engine.stream.style_control import StyleMixer, StylePresets
+from tests.conftest import fixture_id, official_fixture_dirs
+from tests.published_files import speech_like_audio, write_model_folder
+
+FOLDERS = official_fixture_dirs()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    return load_model_files(resolve_model_files(write_model_folder(tmp_path_factory.mktemp("tiny"))))
+
+
+def _run_stream(loaded: LoadedModel, audio: np.ndarray, config: StreamConfig, realtime: bool = False,
+                tmp_path: Path | None = None, during=None):
+    ring = AudioRingBuffer(capacity_seconds=len(audio) / 16000 + 5)
+    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, config, ring, noise=SeededNoise(0))
+    subscription = engine.bus.subscribe(maxsize=10_000)
+    path = tmp_path / "speech.wav"
+    soundfile.write(path, audio, 16000, subtype="FLOAT")
+    source = FileSource(FileConfig(path, realtime=realtime))
+    engine.start()
+    source.start(ring)
+    if during is not None:
+        during(engine)
+    assert engine.wait(timeout=120), "stream did not finish"
+    engine.stop()
+    source.stop()
+    return engine, list(subscription)
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[fixture_id(f) for f in FOLDERS])
+def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
+    """Whole-window ticks, unlimited context, clip statistics and the published sampler: the stream
+    is the offline pipeline, draw for draw."""
+    loaded = load_model_files(resolve_model_files(folder))
+    meta = json.loads((folder / "meta.json").read_text())
+    with np.load(folder / "expected.npz") as expected:
+        audio, noise = expected["audio"], expected["plain_noise"]
+        exp_ref, pose_ref = expected["plain_exp"], expected["plain_pose"]
+    if meta.get("n_repetitions", 1) != 1 or meta.get("flexibility", 0) != 0:
+        pytest.skip("streams draw one sample with flexibility 0")
+    scales = dict(zip(meta["cfg_cond"], meta["cfg_scale"]))
+    clip = torch.from_numpy(audio)
+    config = StreamConfig(
+        sampler="ddpm", frames_per_tick=loaded.model.config.n_motions, lookahead_ms=1e9, left_context_ms=1e9,
+        normalisation="fixed", audio_mean=float(clip.mean()), audio_std=float(clip.std()),
+        cfg_scale_audio=scales.get("audio", 1.0), cfg_scale_style=scales.get("style", 1.0), cfg_mode=meta["cfg_mode"],
+        silence_gate=False,
+    )
+    ring = AudioRingBuffer()
+    ring.write(audio)
+    ring.close()
+    generator = StreamGenerator(loaded.model, loaded.stats, loaded.shape, config, ReplayNoise(torch.from_numpy(noise)))
+    state, exps, poses = StreamState(), [], []
+    while (plan := generator.plan(state, ring.end)) is not None:
+        out = generator.tick(ring, state, plan, loaded.style)
+        exps.append(out.exp)
+        poses.append(out.pose)
+    np.testing.assert_allclose(np.concatenate(exps), exp_ref, atol=1e-3, rtol=0)
+    np.testing.assert_allclose(np.concatenate(poses), pose_ref, atol=1e-3, rtol=0)
+
+
+def test_plan_follows_lookahead_and_the_end_of_the_stream(tiny: LoadedModel) -> None:
+    config = StreamConfig(frames_per_tick=3, lookahead_ms=100, left_context_ms=0)
+    generator = StreamGenerator(tiny.model, tiny.stats, tiny.shape, config, SeededNoise(0))
+    plan = generator.plan(StreamState(next_frame=20), None)
+    assert plan.audio_end == 23 * 640 + 1600  # three frames, then 100 ms
+    assert plan.n_real == 5 and plan.n_emit == 3  # 2.5 lookahead frames: whole ones only
+    assert plan.chunk_first_frame == 20 - tiny.model.config.n_prev_motions
+    assert plan.chunk_end_frame == 20 + tiny.model.config.n_motions
+    last = generator.plan(StreamState(next_frame=20), stream_end=21 * 640 + 100)
+    assert last.n_emit == 1 and last.n_real == 1 and last.audio_end == 21 * 640 + 100
+    assert generator.plan(StreamState(next_frame=21), stream_end=21 * 640 + 100) is None
+
+
+def test_stream_emits_every_frame_in_order(tiny: LoadedModel, tmp_path: Path) -> None:
+    audio = speech_like_audio(2.0)
+    engine, frames = _run_stream(tiny, audio, StreamConfig(frames_per_tick=3, steps=2), tmp_path=tmp_path)
+    assert [f.seq for f in frames] == list(range(50))
+    assert all(f.audio_time == pytest.approx((f.seq + 0.5) / 25) for f in frames)
+    assert all(np.all(np.isfinite(f.exp)) and f.exp.shape == (50,) and f.pose.shape == (6,) for f in frames)
+    assert engine.stats.failed_ticks == 0 and engine.stats.ticks == 17
+    assert len(engine.stats.latency_ms) == 50
+
+
+def test_real_time_stream_keeps_pace(tiny: LoadedModel, tmp_path: Path) -> None:
+    audio = speech_like_audio(2.0)
+    started = time.monotonic()
+    engine, frames = _run_stream(tiny, audio, StreamConfig(frames_per_tick=2, steps=2), realtime=True, tmp_path=tmp_path)
+    elapsed = time.monotonic() - started
+    assert len(frames) == 50
+    # Paced by the audio: the stream lasts about as long as the audio, not much less or more.
+    assert 0.8 * 2.0 < elapsed < 3.0 * 2.0
+    walls = np.array([f.wall_time for f in frames])
+    assert np.all(np.diff(walls) >= 0)
+
+
+def test_failed_ticks_hold_the_last_good_frame(tiny: LoadedModel, tmp_path: Path) -> None:
+    weight = tiny.model.denoising_net.motion_dec[2].bias
+    original = weight.detach().clone()
+
+    def corrupt_then_heal(engine: StreamingEngine) -> None:
+        while engine.stats.frames_published < 10:
+            time.sleep(0.005)
+        with torch.no_grad():
+            weight.fill_(float("nan"))
+        while engine.stats.failed_ticks < 2:
+            time.sleep(0.005)
+        with torch.no_grad():
+            weight.copy_(original)
+
+    audio = speech_like_audio(3.0)
+    try:
+        engine, frames = _run_stream(tiny, audio, StreamConfig(frames_per_tick=2, steps=2), realtime=True,
+                                     tmp_path=tmp_path, during=corrupt_then_heal)
+    finally:
+        with torch.no_grad():
+            weight.copy_(original)
+    assert engine.stats.failed_ticks >= 2 and "non-finite" in engine.stats.last_error
+    assert [f.seq for f in frames] == list(range(75))
+    assert all(np.all(np.isfinite(f.exp)) and np.all(np.isfinite(f.pose)) for f in frames)
+    held = [i for i in range(1, 75) if np.array_equal(frames[i].exp, frames[i - 1].exp)]
+    assert len(held) >= 4  # the failed ticks' slots repeat the last good frame
+    assert not np.array_equal(frames[-1].exp, frames[held[0]].exp)  # and the stream recovered
+
+
+def test_pause_skips_audio_and_resume_continues(tiny: LoadedModel, tmp_path: Path) -> None:
+    def pause_for_a_while(engine: StreamingEngine) -> None:
+        while engine.stats.frames_published < 10:
+            time.sleep(0.005)
+        engine.pause()
+        time.sleep(0.5)
+        engine.resume()
+
+    engine, frames = _run_stream(tiny, speech_like_audio(3.0), StreamConfig(frames_per_tick=2, steps=1), realtime=True,
+                                 tmp_path=tmp_path, during=pause_for_a_while)
+    seqs = [f.seq for f in frames]
+    gaps = [b - a for a, b in zip(seqs, seqs[1:]) if b - a != 1]
+    assert seqs == sorted(seqs) and len(gaps) == 1 and gaps[0] >= 8  # about 0.5 s of frames skipped
+
+
+def test_bus_sheds_the_oldest_frames_of_a_slow_consumer(tiny: LoadedModel) -> None:
+    bus = FrameBus()
+    fast, slow = bus.subscribe(maxsize=100), bus.subscribe(maxsize=5)
+    from engine.stream.frame import Frame
+
+    for seq in range(40):
+        bus.publish(Frame(seq, seq / 25, 0.0, np.zeros(50, np.float32), np.zeros(6, np.float32), np.zeros(100, np.float32)))
+    bus.end()
+    assert [f.seq for f in fast] == list(range(40))
+    assert slow.dropped == 36  # 40 frames and the end marker into 5 slots
+    assert [f.seq for f in slow] == [36, 37, 38, 39]
+
+
+def test_running_normaliser_matches_whole_signal_statistics() -> None:
+    rng = np.random.default_rng(0)
+    signal = (0.2 * rng.standard_normal(50_000) + 0.05).astype(np.float32)
+    normaliser = RunningNormaliser()
+    for block in np.array_split(signal, 37):
+        normaliser.update(block)
+    assert normaliser.mean == pytest.approx(float(signal.mean()), abs=1e-7)
+    assert normaliser.std == pytest.approx(float(signal.std(ddof=1)), rel=1e-6)
+    quiet = RunningNormaliser()
+    quiet.update(np.zeros(1000, np.float32))
+    assert quiet.std == pytest.approx(0.01)  # silence is not amplified
+
+
+def test_style_mixer_blends_linearly_and_switches_to_none_at_once() -> None:
+    a, b = np.zeros(4, np.float32), np.ones(4, np.float32)
+    mixer = StyleMixer(a)
+    mixer.set(b, at_time=10.0, transition=0.5)
+    np.testing.assert_allclose(mixer.style_at(10.0), a)
+    np.testing.assert_allclose(mixer.style_at(10.25), 0.5 * b)
+    np.testing.assert_allclose(mixer.style_at(11.0), b)
+    mixer.blend([a, b], [1.0, 3.0], at_time=12.0, transition=0.0)
+    np.testing.assert_allclose(mixer.style_at(12.0), 0.75 * b)
+    mixer.set(None, at_time=13.0)
+    assert mixer.style_at(13.0) is None
+    with pytest.raises(ValueError):
+        mixer.blend([a], [0.0], at_time=14.0)
+
+
+def test_style_presets_by_name(tmp_path: Path) -> None:
+    from engine.errors import PosetalkError
+
+    np.save(tmp_path / "calm.npy", np.full(8, 0.5, np.float32))
+    np.save(tmp_path / "wide.npy", np.zeros(5, np.float32))
+    presets = StylePresets(tmp_path, d_style=8)
+    assert presets.names() == ["calm", "wide"]
+    np.testing.assert_allclose(presets.load("calm"), 0.5)
+    with pytest.raises(PosetalkError, match="expects"):
+        presets.load("wide")
+    with pytest.raises(PosetalkError, match="known: calm, wide"):
+        presets.load("loud")
+
+
+def test_live_style_switch_is_applied_from_presets(tiny: LoadedModel, tmp_path: Path) -> None:
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    np.save(styles / "other.npy", np.full(tiny.model.config.d_style, 2.0, np.float32))
+    ring = AudioRingBuffer()
+    engine = StreamingEngine(tiny.model, tiny.stats, tiny.shape, tiny.style, StreamConfig(), ring,
+                             presets=StylePresets(styles, tiny.model.config.d_style))
+    engine.select_style("other", transition=0.2)
+    target_time = engine.audio_time + 0.2
+    np.testing.assert_allclose(engine.styles.style_at(target_time), 2.0)
+    with pytest.raises(ValueError):
+        engine.set_shape(np.full(100, np.nan))
+    with pytest.raises(ValueError):
+        engine.set_style(np.zeros(3))
+
+
+def test_silence_gate_closes_the_mouth_only_in_silence() -> None:
+    stats = CoefficientStats(*(np.full(n, v, np.float32) for n, v in ((50, 0.1), (50, 1), (6, 0.2), (6, 1), (100, 0), (100, 1))))
+    gate = SilenceGate(stats, fps=25)
+    exp, pose = np.full((25, 50), 2.0, np.float32), np.full((25, 6), 0.5, np.float32)
+    speech = 0.3 * np.sin(np.linspace(0, 400, 640 * 25)).reshape(25, 640)
+    loud_exp, loud_pose = gate.apply(exp, pose, speech)
+    np.testing.assert_array_equal(loud_exp, exp)
+    quiet_exp, quiet_pose = gate.apply(exp, pose, np.zeros((25, 640)))
+    assert quiet_exp[0, 0] == 2.0  # holds a moment before closing
+    np.testing.assert_allclose(quiet_exp[-1], 0.1, atol=0.02)
+    np.testing.assert_allclose(quiet_pose[-1, 3:], 0.2, atol=0.01)
+    np.testing.assert_array_equal(quiet_pose[:, :3], pose[:, :3])  # the head is left alone
+
+
+def test_bench_smoke_prints_a_json_report() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "bench", "--model-size", "small", "--duration", "2", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    for key in ("p50", "p95", "p99", "max"):
+        assert report["latency_ms"][key] > 0
+    assert set(report["tick_ms"]) == {"p50", "p95"} and report["rtf"] > 0
+    assert report["frames"] == report["expected_frames"] and report["in_order"]
+    assert "deadline_misses" in report
+    assert {"mean_abs", "max_abs", "seam"} <= set(report["deviation"]) and report["deviation"]["max_abs"] >= 0
