@@ -1,0 +1,57 @@
+"""VTube Studio input parameters from the mapped outputs.
+
+VTube Studio's default tracking parameters (its API README, "Feeding in data for default or custom
+parameters", and the parameter list in the app): face angles in degrees, mouth open / smile in
+[0, 1], brows in [0, 1] with 0.5 at rest, eyes open in [0, 1] (1 = open), eye gaze in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.mapping import ARKIT_NAMES, FaceOutputs
+from engine.mapping.names import ARKIT_INDEX
+
+# Prefix of the custom parameters that carry the 52 ARKit weights (VTS: 4-32 alphanumerics).
+CUSTOM_PREFIX = "Posetalk"
+
+
+def custom_parameter_name(arkit_name: str) -> str:
+    """``mouthSmileLeft`` → ``PosetalkMouthSmileLeft``."""
+    return CUSTOM_PREFIX + arkit_name[0].upper() + arkit_name[1:]
+
+
+def default_parameters(outputs: FaceOutputs) -> dict[str, float]:
+    """Values for VTube Studio's default input parameters."""
+    a = outputs.arkit
+
+    def w(name: str) -> float:
+        return float(a[ARKIT_INDEX[name]])
+
+    pitch, yaw, roll = (float(v) for v in outputs.euler)
+    brow = lambda side: 0.5 + 0.5 * (w(f"browOuterUp{side}") + 0.5 * w("browInnerUp") - w(f"browDown{side}"))  # noqa: E731
+    gaze_x = w("eyeLookInLeft") - w("eyeLookOutLeft")  # toward the face's right is positive in ARKit terms
+    gaze_y = w("eyeLookUpLeft") - w("eyeLookDownLeft")
+    values = {
+        # VTS: FaceAngleX turns left/right, FaceAngleY up/down, FaceAngleZ tilts.
+        "FaceAngleX": yaw,
+        "FaceAngleY": -pitch,
+        "FaceAngleZ": roll,
+        "MouthOpen": w("jawOpen"),
+        "MouthSmile": float(np.clip(0.5 + 0.5 * ((w("mouthSmileLeft") + w("mouthSmileRight")) / 2 - (w("mouthFrownLeft") + w("mouthFrownRight")) / 2), 0, 1)),
+        "BrowLeftY": float(np.clip(brow("Left"), 0, 1)),
+        "BrowRightY": float(np.clip(brow("Right"), 0, 1)),
+        "EyeOpenLeft": 1.0 - w("eyeBlinkLeft"),
+        "EyeOpenRight": 1.0 - w("eyeBlinkRight"),
+        "EyeLeftX": gaze_x,
+        "EyeRightX": gaze_x,
+        "EyeLeftY": gaze_y,
+        "EyeRightY": gaze_y,
+        "CheekPuff": w("cheekPuff"),
+    }
+    return values
+
+
+def custom_parameters(outputs: FaceOutputs) -> dict[str, float]:
+    """The 52 ARKit weights as ``Posetalk…`` custom parameters."""
+    return {custom_parameter_name(name): float(v) for name, v in zip(ARKIT_NAMES, outputs.arkit)}

@@ -1,0 +1,57 @@
+"""`posetalk bridge vts|vmc`: drive VTube Studio or a VMC receiver with the animated face."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.cli.stream_options import add_mapping_arguments, add_source_arguments
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bridge",
+        help="drive VTube Studio or a VMC receiver",
+        description="Animate a source (like `posetalk serve`) and send the mapped parameters to other software.",
+    )
+    targets = parser.add_subparsers(dest="target", required=True, metavar="TARGET")
+    vts = targets.add_parser("vts", help="VTube Studio public API (WebSocket)")
+    vts.add_argument("--vts-url", default="ws://localhost:8001", help="VTube Studio API (default ws://localhost:8001)")
+    vts.add_argument("--custom-params", action="store_true", help="also create and feed Posetalk<ARKit> custom parameters")
+    vts.add_argument("--token-file", type=Path, help="where to keep the VTube Studio token (default: user config dir)")
+    vmc = targets.add_parser("vmc", help="VMC protocol (OSC over UDP)")
+    vmc.add_argument("--vmc-host", default="127.0.0.1", help="VMC receiver host (default 127.0.0.1)")
+    vmc.add_argument("--vmc-port", type=int, default=39539, help="VMC receiver port (default 39539)")
+    vmc.add_argument(
+        "--names", choices=("vrm0", "arkit", "arkit-capitalized"), default="vrm0", help="blend-shape names to send"
+    )
+    for target in (vts, vmc):
+        add_source_arguments(target)
+        add_mapping_arguments(target)
+        target.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from engine.bridges import mapped_frames
+    from engine.cli.stream_options import build_mapper, build_source, head_mesh
+
+    from engine.errors import PosetalkError
+
+    if args.source == "network":
+        raise PosetalkError("bridge takes no network audio: run `posetalk serve --source network` for that")
+    logging.basicConfig(level=logging.INFO, format="posetalk: %(message)s")
+    source = build_source(args)
+    frames = mapped_frames(source, build_mapper(args, head_mesh(args)))
+    if args.target == "vts":
+        from engine.bridges.vts import VtsBridge, VtsConfig
+
+        bridge = VtsBridge(VtsConfig(url=args.vts_url, token_file=args.token_file, custom_parameters=args.custom_params))
+    else:
+        from engine.bridges.vmc import VmcBridge, VmcConfig
+
+        bridge = VmcBridge(VmcConfig(host=args.vmc_host, port=args.vmc_port, names=args.names))
+    asyncio.run(bridge.run(frames))
+    return 0
