@@ -101,6 +101,17 @@ class ThreadedSource:
     def finished(self) -> bool:
         return self._finished
 
+    @property
+    def ring(self) -> AudioRingBuffer:
+        """The ring given to :meth:`start`.
+
+        Raises:
+            RuntimeError: the source has not been started.
+        """
+        if self._ring is None:
+            raise RuntimeError(f"{type(self).__name__} used before start")
+        return self._ring
+
     def start(self, ring: AudioRingBuffer) -> None:
         if self._thread is not None or self._stopping.is_set():
             raise RuntimeError(f"{type(self).__name__} already started or stopped")

@@ -94,7 +94,7 @@ class MicrophoneSource(ThreadedSource):
         # Looked for again by name after a loss: indices change when devices come and go.
         self._wanted = None if config.device is None else self.device.name
         self._stream: InputStream | None = None
-        self._resampler: StreamingResampler | None = None
+        self._resampler: StreamingResampler  # set by _open, for the stream it opens
         self._last_block = 0.0
         self._stream_ended = False
         self.overflows = 0
@@ -122,7 +122,7 @@ class MicrophoneSource(ThreadedSource):
         if status.input_overflow:
             self.overflows += 1
         self._last_block = time.monotonic()
-        self._ring.write(self._resampler.process(to_mono(indata)))
+        self.ring.write(self._resampler.process(to_mono(indata)))
 
     def _on_stream_finished(self) -> None:
         self._stream_ended = True
@@ -131,7 +131,7 @@ class MicrophoneSource(ThreadedSource):
         """Open ``device`` and start capturing (PosetalkError when it cannot be opened)."""
         rate = self.config.rate or round(device.default_rate)
         channels = self.config.channels or device.channels
-        self._resampler = StreamingResampler(rate, self._ring.rate)
+        self._resampler = StreamingResampler(rate, self.ring.rate)
         self._last_block = time.monotonic()
         self._stream_ended = False
         block_frames = max(1, round(rate * self.config.block_seconds))
@@ -145,7 +145,7 @@ class MicrophoneSource(ThreadedSource):
         if self._stream is not None:
             self._stream.close()
             self._stream = None
-            self._ring.write(self._resampler.flush())
+            self.ring.write(self._resampler.flush())
 
     def _run(self, ring: AudioRingBuffer) -> None:
         silence_clock = WallClock(ring.rate, ring.end)

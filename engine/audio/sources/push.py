@@ -77,9 +77,7 @@ class PushSource(ThreadedSource):
             raise ValueError(f"samples must have shape (S,) or (S, C), got {samples.shape}")
         if not np.all(np.isfinite(samples)):
             raise ValueError("samples hold NaN or infinite values")
-        ring = self._ring
-        if ring is None:
-            raise RuntimeError("PushSource.push before start")
+        ring = self.ring
         mono = to_mono(samples).astype(np.float32, copy=False)
         with self._lock:
             if self._stopping.is_set():
