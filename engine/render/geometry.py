@@ -52,8 +52,11 @@ class HeadGeometry:
         corner_uv: (C, 2) texture coordinates (zeros without an albedo).
         draw_faces: (F, 3) triangles over render vertices.
         albedo: the texture, if any.
-        center: (3,) centre of the template's bounding box, metres.
-        radius: half the largest extent of the bounding box, metres.
+        has_pose_correctives: whether any pose-corrective direction is non-zero (otherwise the
+            skinning shader is built without them).
+        center: (3,) centre of the bounding box of the head (the template without the lower
+            neck, i.e. without vertices bound mostly to the root joint), metres.
+        radius: half the largest extent of that bounding box, metres.
     """
 
     template: np.ndarray
@@ -71,6 +74,7 @@ class HeadGeometry:
     corner_uv: np.ndarray
     draw_faces: np.ndarray
     albedo: Albedo | None
+    has_pose_correctives: bool
     center: np.ndarray
     radius: float
 
@@ -130,7 +134,9 @@ def head_geometry(
     regressor = model.j_regressor
     start, ring = _rings(model.n_vertices, model.faces)
     corner_vertex, corner_color, corner_uv, draw_faces = _corners(model, colors, albedo)
-    low, high = model.v_template.min(axis=0), model.v_template.max(axis=0)
+    head = model.v_template[model.lbs_weights[:, 0] < 0.5]
+    head = head if len(head) else model.v_template
+    low, high = head.min(axis=0), head.max(axis=0)
     f32 = np.float32
     return HeadGeometry(
         template=model.v_template.astype(f32),
@@ -148,6 +154,7 @@ def head_geometry(
         corner_uv=np.asarray(corner_uv, dtype=f32),
         draw_faces=draw_faces.astype(np.int32),
         albedo=albedo,
+        has_pose_correctives=bool(np.any(model.posedirs)),
         center=(low + high) / 2.0,
         radius=float((high - low).max() / 2.0),
     )

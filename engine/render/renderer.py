@@ -2,6 +2,8 @@
 
 Passes, in order, one method each:
 
+0. shape pass (transform feedback, V points, only when the identity shape changes): the shaped
+   template T + B_S(shape);
 1. joint pass (transform feedback, 5 points): the 5 skinning transforms from 50 expression and
    6 pose floats (the only per-frame upload, with the identity shape when it changes);
 2. skin pass (transform feedback, V points): blend shapes and skinning into the positions buffer;
@@ -58,11 +60,13 @@ class RenderConfig:
 class _GpuObjects:
     """GPU objects of one head (created together, released together)."""
 
+    shape_program: moderngl.Program
     joint_program: moderngl.Program
     skin_program: moderngl.Program
     normal_program: moderngl.Program
     head_program: moderngl.Program
     buffers: dict[str, moderngl.Buffer]
+    shape_vao: moderngl.VertexArray
     joint_vao: moderngl.VertexArray
     skin_vao: moderngl.VertexArray
     normal_vao: moderngl.VertexArray
@@ -73,8 +77,9 @@ class _GpuObjects:
     feedback_target: moderngl.Framebuffer
 
     def release(self) -> None:
-        for obj in (self.joint_vao, self.skin_vao, self.normal_vao, self.head_vao,
-                    self.joint_program, self.skin_program, self.normal_program,
+        for obj in (self.shape_vao, self.joint_vao, self.skin_vao, self.normal_vao,
+                    self.head_vao, self.shape_program, self.joint_program, self.skin_program,
+                    self.normal_program,
                     self.head_program, *self.buffers.values(),
                     *self.feedback_target.color_attachments, self.feedback_target):
             obj.release()
@@ -115,12 +120,16 @@ class Renderer:
 
     def _create_objects(self) -> _GpuObjects:
         ctx, geo = self.ctx, self.geometry
+        shape_program = ctx.program(
+            vertex_shader=shader_source("shape.vert.glsl"), varyings=["shaped"]
+        )
         joint_program = ctx.program(
             vertex_shader=shader_source("joints.vert.glsl"),
             varyings=["transform_col0", "transform_col1", "transform_col2", "transform_col3"],
         )
+        correctives = ["POSE_CORRECTIVES"] if geo.has_pose_correctives else []
         skin_program = ctx.program(
-            vertex_shader=shader_source("skin.vert.glsl"), varyings=["skinned"]
+            vertex_shader=shader_source("skin.vert.glsl", correctives), varyings=["skinned"]
         )
         normal_program = ctx.program(
             vertex_shader=shader_source("normals.vert.glsl"), varyings=["normal"]
@@ -132,6 +141,7 @@ class Renderer:
         )
         buffers = {
             "template": ctx.buffer(geo.template.tobytes()),
+            "shaped": ctx.buffer(reserve=geo.n_vertices * 12),
             "deltas": ctx.buffer(geo.deltas.tobytes()),
             "weights": ctx.buffer(geo.weights.tobytes()),
             "joint_exp_dirs": ctx.buffer(geo.joint_exp_dirs.tobytes()),
@@ -162,11 +172,13 @@ class Renderer:
             albedo = ctx.texture((image.shape[1], image.shape[0]), 3, image.tobytes())
             albedo.build_mipmaps()
         return _GpuObjects(
+            shape_program=shape_program,
             joint_program=joint_program,
             skin_program=skin_program,
             normal_program=normal_program,
             head_program=head_program,
             buffers=buffers,
+            shape_vao=ctx.vertex_array(shape_program, []),
             joint_vao=ctx.vertex_array(joint_program, []),
             skin_vao=ctx.vertex_array(skin_program, []),
             normal_vao=ctx.vertex_array(normal_program, []),
@@ -202,26 +214,35 @@ class Renderer:
             self._upload_shape(self._gpu)
 
     def _upload_shape(self, gpu: _GpuObjects) -> None:
-        if self._uploaded_shape is not None and np.array_equal(self._uploaded_shape, self._shape):
-            return
-        shape = self._shape
-        nonzero = np.flatnonzero(shape)
-        gpu.skin_program["shape"].write(shape.tobytes())
-        gpu.skin_program["n_shape_active"].value = int(nonzero[-1] + 1) if len(nonzero) else 0
-        rest = self.geometry.joint_rest(shape).astype(np.float32)
-        gpu.joint_program["joint_rest"].write(rest.tobytes())
-        self._uploaded_shape = shape
+        if self._uploaded_shape is None or not np.array_equal(self._uploaded_shape, self._shape):
+            self._shape_pass(gpu)
+            self._uploaded_shape = self._shape
 
     # Passes --------------------------------------------------------------------------------
+
+    def _shape_pass(self, gpu: _GpuObjects) -> None:
+        """Bake the shaped template and the shape's rest joints (on a shape change only)."""
+        shape = self._shape
+        nonzero = np.flatnonzero(shape)
+        gpu.shape_program["shape"].write(shape.tobytes())
+        gpu.shape_program["n_shape_active"].value = int(nonzero[-1] + 1) if len(nonzero) else 0
+        rest = self.geometry.joint_rest(shape).astype(np.float32)
+        gpu.joint_program["joint_rest"].write(rest.tobytes())
+        gpu.buffers["template"].bind_to_storage_buffer(0)
+        gpu.buffers["deltas"].bind_to_storage_buffer(1)
+        gpu.feedback_target.use()
+        gpu.shape_vao.transform(gpu.buffers["shaped"], moderngl.POINTS, self.geometry.n_vertices)
 
     def joint_pass(self, exp: np.ndarray, pose: np.ndarray) -> None:
         """Compute the 5 skinning transforms into the joints buffer."""
         gpu = self._objects()
         exp_bytes = np.asarray(exp, dtype=np.float32).reshape(N_EXP).tobytes()
         pose_bytes = np.asarray(pose, dtype=np.float32).reshape(N_POSE).tobytes()
-        for program in (gpu.joint_program, gpu.skin_program):
-            program["exp_coeffs"].write(exp_bytes)
-            program["pose"].write(pose_bytes)
+        gpu.joint_program["exp_coeffs"].write(exp_bytes)
+        gpu.joint_program["pose"].write(pose_bytes)
+        gpu.skin_program["exp_coeffs"].write(exp_bytes)
+        if self.geometry.has_pose_correctives:
+            gpu.skin_program["pose"].write(pose_bytes)
         gpu.buffers["joint_exp_dirs"].bind_to_storage_buffer(3)
         gpu.feedback_target.use()
         gpu.joint_vao.transform(gpu.buffers["joints"], moderngl.POINTS, len(self.geometry.parents))
@@ -229,7 +250,7 @@ class Renderer:
     def skin_pass(self) -> None:
         """Blend and skin every vertex into the positions buffer (after :meth:`joint_pass`)."""
         gpu = self._objects()
-        for binding, name in enumerate(("template", "deltas", "weights")):
+        for binding, name in enumerate(("shaped", "deltas", "weights")):
             gpu.buffers[name].bind_to_storage_buffer(binding)
         gpu.buffers["joints"].bind_to_storage_buffer(4)
         gpu.feedback_target.use()

@@ -96,7 +96,7 @@ def _gauss(x: np.ndarray, y: np.ndarray, cx: float, cy: float, sx: float, sy: fl
 def upper_lip_height(x: np.ndarray) -> np.ndarray:
     """Height of the upper lip's red above the mouth line at ``x``, with a Cupid's bow."""
     across = np.clip(1.0 - (x / MOUTH_HALF_WIDTH) ** 2, 0.0, 1.0)
-    bow = 0.0012 * np.exp(-(((np.abs(x) - 0.0065) / 0.0035) ** 2)) - 0.0010 * np.exp(-((x / 0.003) ** 2))
+    bow = 0.0006 * np.exp(-(((np.abs(x) - 0.0065) / 0.004) ** 2)) - 0.0008 * np.exp(-((x / 0.003) ** 2))
     return 0.0072 * across**0.6 + bow * across
 
 
