@@ -142,3 +142,13 @@ def test_arrival_time_names_the_write_that_brought_a_sample():
     assert before <= ring.arrival_time(0) == ring.arrival_time(9) <= between
     assert between < ring.arrival_time(10) == ring.arrival_time(19) <= after
     assert ring.arrival_time(20) is None
+
+
+def test_arrival_times_of_forgotten_writes_are_unknown() -> None:
+    from engine.audio.ring import ARRIVALS_KEPT
+
+    ring = AudioRingBuffer(capacity_seconds=10)
+    for _ in range(ARRIVALS_KEPT + 5):
+        ring.write(np.zeros(2, np.float32))
+    assert ring.arrival_time(0) is None and ring.arrival_time(9) is None  # first five writes forgotten
+    assert ring.arrival_time(10) is not None and ring.arrival_time(ring.end - 1) is not None

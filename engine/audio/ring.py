@@ -37,6 +37,7 @@ class AudioRingBuffer:
         self._overruns = 0
         self._closed = False
         self._arrivals: deque[tuple[int, float]] = deque(maxlen=ARRIVALS_KEPT)
+        self._arrivals_from = 0  # samples before this index belong to forgotten writes
         self._changed = threading.Condition()
 
     @property
@@ -78,6 +79,8 @@ class AudioRingBuffer:
             already_lost = max(self._read_up_to, self._end - self.capacity)
             self._end += n_written
             self._overruns += max(0, self._end - self.capacity - already_lost)
+            if len(self._arrivals) == self._arrivals.maxlen:
+                self._arrivals_from = self._arrivals[0][0]
             self._arrivals.append((self._end, time.monotonic()))
             self._changed.notify_all()
 
@@ -121,8 +124,10 @@ class AudioRingBuffer:
         """``time.monotonic()`` of the write that brought sample ``sample``; None if not (yet)
         written or too old to be remembered. Latency is measured from this moment."""
         with self._changed:
+            if sample < self._arrivals_from:
+                return None
             index = bisect.bisect_right(self._arrivals, sample, key=lambda arrival: arrival[0])
-            if index == len(self._arrivals) or (index == 0 and sample < self._arrivals[0][0] - self.capacity):
+            if index == len(self._arrivals):
                 return None
             return self._arrivals[index][1]
 

@@ -40,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--backend", choices=("torch",), default="torch", help="inference backend (default torch)")
     parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds of speech (default 20)")
     parser.add_argument("--no-reference", action="store_true", help="skip the offline reference (deviation)")
+    parser.add_argument("--quality", choices=("steps", "lookahead", "frames-per-tick", "warm-start"),
+                        help="instead of timing, tabulate deviation from the offline reference as this option varies")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     add_model_arguments(parser)
     add_stream_arguments(parser)
@@ -93,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     setup = _setup(args)
+    if args.quality:
+        return _quality(args, setup)
     described = "checkpoint " + str(args.checkpoint or args.model_dir) if (args.checkpoint or args.model_dir) else \
         f"{args.model_size or 'small'} architecture with random weights"
     print(f"posetalk bench: {described}, {setup.config.sampler} x{setup.config.steps}, "
@@ -114,4 +118,21 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import asdict
 
         print(json.dumps(asdict(report)))
+    return 0
+
+
+def _quality(args: argparse.Namespace, setup) -> int:
+    from engine.audio.io import load_audio
+    from engine.data import SPEECH_SAMPLE
+    from engine.stream.bench import QUALITY_SWEEPS, quality_sweep
+
+    audio = load_audio(SPEECH_SAMPLE)[: int(args.duration * 16000)]
+    rows = quality_sweep(setup, args.quality, audio)
+    option = QUALITY_SWEEPS[args.quality][0]
+    print(f"| {option} | mean abs | max abs | seam ratio | noise floor |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(f"| {row[option]} | {row['mean_abs']:.4f} | {row['max_abs']:.4f} | {row['seam']:.3f} | {row['noise_floor']:.4f} |")
+    if args.json:
+        print(json.dumps(rows))
     return 0

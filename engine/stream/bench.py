@@ -10,20 +10,22 @@ sampling noise alone causes, for scale.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
 
-from engine.audio.ring import AudioRingBuffer
+from engine.audio.ring import RATE, AudioRingBuffer
 from engine.audio.sources import FileConfig, FileSource
 from engine.checkpoint.arrays import CoefficientStats
 from engine.data import SPEECH_SAMPLE
+from engine.diffusion.guidance import guidance_from_options
 from engine.diffusion.noise import SeededNoise
 from engine.model.talking_head import DiffPoseTalk
 from engine.pipeline.offline import SamplingOptions, generate
 from engine.stream.config import StreamConfig
 from engine.stream.engine import StreamingEngine
+from engine.stream.generator import StreamGenerator, StreamState
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,9 @@ def seam_ratio(coefficients: np.ndarray, seams: list[int]) -> float:
 
 
 def _reference(setup: BenchSetup, audio: np.ndarray, seed: int) -> np.ndarray:
-    generator = setup.model
-    config = generator.config
+    """(L, 54) motion of the published offline pipeline (exp, global rotation, jaw pitch)."""
+    config = setup.model.config
     conditions = tuple(c for c in config.guiding_conditions if c != "style" or setup.style is not None)
-    from engine.diffusion.guidance import guidance_from_options
-
     guidance = guidance_from_options(conditions, setup.config.cfg_scale_audio, setup.config.cfg_scale_style, config.cfg_mode)
     result = generate(setup.model, setup.stats, audio, setup.shape, setup.style,
                       SamplingOptions(guidance, setup.config.dynamic_threshold), SeededNoise(seed))
@@ -143,3 +143,51 @@ def run_bench(setup: BenchSetup) -> BenchReport:
             "noise_floor_mean_abs": round(float(floor.mean()), 5),
         }
     return report
+
+
+def stream_without_pacing(setup: BenchSetup, audio: np.ndarray, config: StreamConfig) -> np.ndarray:
+    """(L, 54) motion a stream with ``config`` emits for ``audio``, ticks run back to back.
+
+    A tick's output depends only on the audio it has heard, never on when it runs, so this is
+    what the live stream would publish (minus the silence gate, which the quality sweep disables).
+    """
+    ring = AudioRingBuffer(capacity_seconds=len(audio) / RATE + 1)
+    ring.write(audio)
+    ring.close()
+    generator = StreamGenerator(setup.model, setup.stats, setup.shape, config, SeededNoise(setup.seed))
+    state, rows = StreamState(), []
+    while (plan := generator.plan(state, ring.end)) is not None:
+        out = generator.tick(ring, state, plan, setup.style)
+        rows.append(np.concatenate([out.exp, out.pose[:, :4]], axis=1))
+    return np.concatenate(rows)
+
+
+QUALITY_SWEEPS = {
+    "steps": ("steps", (1, 2, 4, 8, 16)),
+    "lookahead": ("lookahead_ms", (0.0, 40.0, 80.0, 120.0, 200.0)),
+    "frames-per-tick": ("frames_per_tick", (1, 2, 4, 8)),
+    "warm-start": ("warm_start", (None, 0.6, 0.3)),
+}
+
+
+def quality_sweep(setup: BenchSetup, sweep: str, audio: np.ndarray) -> list[dict[str, float]]:
+    """Deviation from the offline reference as one option varies (silence gate off).
+
+    Rows: the option's value, mean and max absolute deviation, seam ratio; plus the noise floor
+    (two reference runs with different noise) in every row for scale.
+    """
+    option, values = QUALITY_SWEEPS[sweep]
+    reference = _reference(setup, audio, setup.seed + 1)
+    floor = float(np.abs(_reference(setup, audio, setup.seed + 2) - reference).mean())
+    rows = []
+    for value in values:
+        config = replace(setup.config, silence_gate=False, **{option: value})
+        streamed = stream_without_pacing(setup, audio, config)
+        n = min(len(streamed), len(reference))
+        difference = np.abs(streamed[:n] - reference[:n])
+        k = config.frames_per_tick
+        rows.append({
+            option: value, "mean_abs": float(difference.mean()), "max_abs": float(difference.max()),
+            "seam": seam_ratio(streamed, list(range(k, len(streamed), k))), "noise_floor": floor,
+        })
+    return rows
