@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import json
 import logging
+import socket
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -145,6 +146,9 @@ class StreamServer:
             await connection.send(json.dumps(error.to_message()))
             await connection.close(1013, "server full")
             return
+        sock = connection.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.config.socket_send_buffer)
         session = ClientSession(connection, self.config.queue_frames, self.config.stall_timeout_s)
         session.push_reply(self.hello())
         self.clients.add(session)

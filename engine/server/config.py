@@ -23,6 +23,9 @@ class ServerConfig:
         max_text_bytes: largest accepted client text message.
         max_audio_chunk_bytes: largest accepted binary (audio) message.
         static_dir: the browser viewer's files served over HTTP, or None.
+        socket_send_buffer: kernel send buffer per connection, bytes: small, so a client that
+            stops reading backs up into its bounded queue (and is detected) within a second or
+            two instead of hiding megabytes of stale frames in the kernel.
     """
 
     host: str = "127.0.0.1"
@@ -35,6 +38,7 @@ class ServerConfig:
     max_text_bytes: int = 64 * 1024
     max_audio_chunk_bytes: int = 1024 * 1024
     static_dir: Path | None = None
+    socket_send_buffer: int = 64 * 1024
 
     @property
     def loopback_only(self) -> bool:
