@@ -8,7 +8,7 @@ in vec3 view_normal;
 in vec2 uv;
 uniform sampler2D albedo;
 #else
-in vec3 color;
+in vec3 base_color;  // linear
 #endif
 
 // Lights in view space (they follow the camera, so the face stays lit while orbiting).
@@ -23,13 +23,7 @@ uniform vec3 ambient_ground;
 
 out vec4 frag_color;
 
-vec3 srgb_to_linear(vec3 c) {
-    return mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(0.04045, c));
-}
-
-vec3 linear_to_srgb(vec3 c) {
-    return mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(0.0031308, c));
-}
+#include "color.glsl"
 
 void main() {
     vec3 normal = normalize(view_normal);
@@ -38,7 +32,7 @@ void main() {
 #ifdef ALBEDO_TEXTURE
     vec3 base = srgb_to_linear(texture(albedo, uv).rgb);
 #else
-    vec3 base = srgb_to_linear(color);
+    vec3 base = base_color;
 #endif
     vec3 light = mix(ambient_ground, ambient_sky, 0.5 + 0.5 * normal.y);
     // Wrapped diffuse softens the terminator, as light does on skin.

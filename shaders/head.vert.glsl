@@ -13,12 +13,14 @@ in int in_vertex;  // index of the skinned vertex this render vertex shows
 in vec2 in_uv;
 out vec2 uv;
 #else
-in vec3 in_color;  // sRGB
-out vec3 color;
+in vec3 in_color;     // sRGB
+out vec3 base_color;  // linear
 #endif
 
 out vec3 view_position;
 out vec3 view_normal;
+
+#include "color.glsl"
 
 vec3 fetch(int vertex, bool normal) {
     int i = vertex * 3;
@@ -33,7 +35,7 @@ void main() {
 #ifdef ALBEDO_TEXTURE
     uv = in_uv;
 #else
-    color = in_color;
+    base_color = srgb_to_linear(in_color);
 #endif
     gl_Position = projection * position;
 }
