@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import sys
@@ -104,3 +103,28 @@ def test_network_source_animates_an_utterance_with_the_model() -> None:
     seqs = [frame.seq for frame in moving]
     assert seqs == list(range(seqs[0], seqs[0] + 20))
     np.testing.assert_allclose(np.diff([frame.t for frame in moving]), 0.04, atol=1e-6)
+
+
+def test_serve_infers_a_file_plays_it_in_real_time_and_ends(tmp_path: Path) -> None:
+    import soundfile
+
+    rate = 16000
+    t = np.arange(int(1.2 * rate)) / rate
+    soundfile.write(tmp_path / "speech.wav", 0.3 * np.sin(2 * np.pi * 150 * t) * np.sin(2 * np.pi * 2 * t), rate)
+    process, port = start_serve(
+        "--source", tmp_path / "speech.wav", "--model-dir", MODEL_DIR, "--seed", "0", "--flame", FLAME_FIXTURE
+    )
+
+    async def client() -> tuple[dict, list]:
+        async with open_stream(f"ws://127.0.0.1:{port}/") as stream:
+            await stream.subscribe(["flame", "arkit"], "json")
+            return stream.hello, [frame async for frame in stream.frames()]
+
+    try:
+        hello, frames = asyncio.run(client())
+        assert process.wait(30) == 0
+    finally:
+        process.kill()
+    assert hello["source"]["kind"] == "file" and hello["source"]["frames"] == 30
+    assert frames and [f.seq for f in frames] == list(range(frames[0].seq, 30))
+    assert np.abs(np.stack([f.exp for f in frames])).max() > 0

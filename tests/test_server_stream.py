@@ -73,7 +73,7 @@ def test_stalled_client_is_shed_without_disturbing_the_others() -> None:
     async def scenario() -> tuple[list[list[StreamFrame]], int, list[int]]:
         # Heavy vertex frames fill the stalled client's socket within a few frames.
         async with running_server(
-            paused_playback(n_frames), head=dense_head(6000), stall_timeout_s=1.0, queue_frames=10
+            paused_playback(n_frames), head=dense_head(6000), stall_timeout_s=1.0, queue_frames=50
         ) as server:
             readers = [asyncio.create_task(collect(url(server), ["flame", "head"], "binary")) for _ in range(3)]
             subscribe = json.dumps({"type": "subscribe", "channels": ["vertices", "flame"], "format": "json"})
@@ -93,7 +93,7 @@ def test_stalled_client_is_shed_without_disturbing_the_others() -> None:
 
     received, shed_at, queued_peak = asyncio.run(scenario())
     assert shed_at < n_frames - 1, "the stalled client was only dropped at the end of the stream"
-    assert max(queued_peak) <= 10
+    assert max(queued_peak) <= 50  # the stalled client's queue stays bounded
     for frames in received:
         assert [f.seq for f in frames] == list(range(n_frames))
 

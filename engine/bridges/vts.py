@@ -125,7 +125,7 @@ class VtsBridge:
     async def _authenticate(self, session: VtsSession) -> None:
         """Use the stored token; ask for a new one (a popup in VTube Studio) if it is missing or refused."""
         plugin = {"pluginName": self.config.plugin_name, "pluginDeveloper": self.config.plugin_developer}
-        for attempt in range(2):
+        for _ in range(2):
             token = self._stored_token()
             if token is None:
                 try:

@@ -23,24 +23,30 @@ def custom_parameter_name(arkit_name: str) -> str:
 
 def default_parameters(outputs: FaceOutputs) -> dict[str, float]:
     """Values for VTube Studio's default input parameters."""
-    a = outputs.arkit
 
     def w(name: str) -> float:
-        return float(a[ARKIT_INDEX[name]])
+        return float(outputs.arkit[ARKIT_INDEX[name]])
+
+    def mean(*names: str) -> float:
+        return sum(w(name) for name in names) / len(names)
+
+    def brow(side: str) -> float:
+        lift = w(f"browOuterUp{side}") + 0.5 * w("browInnerUp") - w(f"browDown{side}")
+        return float(np.clip(0.5 + 0.5 * lift, 0.0, 1.0))
 
     pitch, yaw, roll = (float(v) for v in outputs.euler)
-    brow = lambda side: 0.5 + 0.5 * (w(f"browOuterUp{side}") + 0.5 * w("browInnerUp") - w(f"browDown{side}"))  # noqa: E731
-    gaze_x = w("eyeLookInLeft") - w("eyeLookOutLeft")  # toward the face's right is positive in ARKit terms
+    smile = mean("mouthSmileLeft", "mouthSmileRight") - mean("mouthFrownLeft", "mouthFrownRight")
+    gaze_x = w("eyeLookInLeft") - w("eyeLookOutLeft")  # toward the face's right is positive
     gaze_y = w("eyeLookUpLeft") - w("eyeLookDownLeft")
-    values = {
-        # VTS: FaceAngleX turns left/right, FaceAngleY up/down, FaceAngleZ tilts.
+    return {
+        # VTube Studio: FaceAngleX turns left/right, FaceAngleY nods (up positive), FaceAngleZ tilts.
         "FaceAngleX": yaw,
         "FaceAngleY": -pitch,
         "FaceAngleZ": roll,
         "MouthOpen": w("jawOpen"),
-        "MouthSmile": float(np.clip(0.5 + 0.5 * ((w("mouthSmileLeft") + w("mouthSmileRight")) / 2 - (w("mouthFrownLeft") + w("mouthFrownRight")) / 2), 0, 1)),
-        "BrowLeftY": float(np.clip(brow("Left"), 0, 1)),
-        "BrowRightY": float(np.clip(brow("Right"), 0, 1)),
+        "MouthSmile": float(np.clip(0.5 + 0.5 * smile, 0.0, 1.0)),
+        "BrowLeftY": brow("Left"),
+        "BrowRightY": brow("Right"),
         "EyeOpenLeft": 1.0 - w("eyeBlinkLeft"),
         "EyeOpenRight": 1.0 - w("eyeBlinkRight"),
         "EyeLeftX": gaze_x,
@@ -49,7 +55,6 @@ def default_parameters(outputs: FaceOutputs) -> dict[str, float]:
         "EyeRightY": gaze_y,
         "CheekPuff": w("cheekPuff"),
     }
-    return values
 
 
 def custom_parameters(outputs: FaceOutputs) -> dict[str, float]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.cli.options import add_model_arguments, add_sampling_arguments
 from engine.errors import PosetalkError
 from engine.mapping import ArkitMap, EyeMotion, FaceMapper
 from engine.server.mesh import HeadMesh
 from engine.server.sources import FrameSource
+
+if TYPE_CHECKING:
+    from engine.server.inference import OfflineInference  # imports torch
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +94,7 @@ def build_source(args: argparse.Namespace) -> FrameSource:
     return PlaybackSource(inference(audio), "file", loop=args.loop)
 
 
-def _offline_inference(args: argparse.Namespace):  # -> OfflineInference (imports torch)
+def _offline_inference(args: argparse.Namespace) -> OfflineInference:
     from engine.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
     from engine.pipeline.model_files import load_model_files
     from engine.server.inference import OfflineInference

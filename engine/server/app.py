@@ -43,7 +43,7 @@ from engine.server.protocol import (
     parse_message,
 )
 from engine.server.session import ClientSession
-from engine.server.sources import FrameSource
+from engine.server.sources import FPS, FrameSource
 from engine.stream.frame import Frame
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ class StreamServer:
             "protocol": PROTOCOL_VERSION,
             "engine": "posetalk",
             "version": __version__,
-            "fps": 25,
+            "fps": FPS,
             "channels": channels,
             "formats": list(FORMATS),
             "binary": {

@@ -33,8 +33,9 @@ class OfflineInference:
     scale_style: float
     seed: int | None = None
 
-    def __call__(self, audio: np.ndarray, settings: InferenceSettings = InferenceSettings()) -> CoefficientSequence:
+    def __call__(self, audio: np.ndarray, settings: InferenceSettings | None = None) -> CoefficientSequence:
         """(S,) 16 kHz mono float32 audio → the first repetition's coefficients."""
+        settings = settings or InferenceSettings()
         model = self.loaded.model
         style = settings.style if settings.style is not None else self.loaded.style
         guidance = guidance_from_options(
