@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -123,3 +126,19 @@ def masked_text_frame(text: str) -> bytes:
     length = len(payload)
     header = bytes([0x81, 0x80 | length]) if length < 126 else bytes([0x81, 0x80 | 126]) + length.to_bytes(2, "big")
     return header + mask + masked
+
+
+def start_serve(*args: str | Path, port: int = 0) -> tuple[subprocess.Popen, int]:
+    """Start ``posetalk serve`` (``port`` 0: a free one); return the process and its port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "serve", "--port", str(port), *map(str, args)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        found = re.search(r"ws://127\.0\.0\.1:(\d+)/", line)
+        if found:
+            return process, int(found.group(1))
+    process.wait(10)
+    raise AssertionError(f"serve exited with {process.returncode} before listening")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,27 +11,11 @@ import numpy as np
 
 from engine.pipeline.coefficients_file import save_coefficients
 from tests.conftest import SHARED_FIXTURES
-from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients, running_server, url
+from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients, running_server, start_serve, url
 
 from posetalk_client import open_stream  # noqa: E402
 
 MODEL_DIR = SHARED_FIXTURES / "official" / "base"
-
-
-def start_serve(*args: str | Path, port: int = 0) -> tuple[subprocess.Popen, int]:
-    """Start ``posetalk serve`` (``port`` 0: a free one); return the process and its port."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", "--port", str(port), *map(str, args)],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        found = re.search(r"ws://127\.0\.0\.1:(\d+)/", line)
-        if found:
-            return process, int(found.group(1))
-    process.wait(10)
-    raise AssertionError(f"serve exited with {process.returncode} before listening")
 
 
 def test_serve_plays_a_params_file_in_real_time_and_ends_cleanly(tmp_path: Path) -> None:

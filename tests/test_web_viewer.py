@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from engine.pipeline.coefficients_file import save_coefficients
-from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients
-from tests.test_server_cli import start_serve
+from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients, start_serve
 
 from posetalk_client import open_stream  # noqa: E402
 
