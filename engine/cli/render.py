@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from engine.cli.options import add_model_arguments, add_sampling_arguments
 from engine.errors import PosetalkError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from engine.render.offline import ClipMotion
 
 OutputFormat = Literal["mp4", "png"]
 
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _motion_and_audio(args: argparse.Namespace):
+def _motion_and_audio(args: argparse.Namespace) -> tuple[ClipMotion, np.ndarray | None]:
     """The clip's motion and its 16 kHz audio (None when rendering --params without audio)."""
     from engine.audio.io import load_audio
     from engine.render.offline import ClipMotion
@@ -85,7 +90,7 @@ def _motion_and_audio(args: argparse.Namespace):
     return _infer(args, audio), audio
 
 
-def _infer(args: argparse.Namespace, audio):
+def _infer(args: argparse.Namespace, audio: np.ndarray) -> ClipMotion:
     """Offline inference with the model the options name (as ``posetalk infer`` runs it)."""
     from tqdm import tqdm
 

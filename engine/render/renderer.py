@@ -171,6 +171,7 @@ class Renderer:
             image = np.ascontiguousarray(geo.albedo.image[::-1], dtype=np.uint8)
             albedo = ctx.texture((image.shape[1], image.shape[0]), 3, image.tobytes())
             albedo.build_mipmaps()
+            albedo.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         return _GpuObjects(
             shape_program=shape_program,
             joint_program=joint_program,

@@ -35,7 +35,7 @@ class Part:
 
 def eyeball(center: np.ndarray) -> Part:
     """An eyeball looking along +z: sclera, iris and pupil as rings around the front pole."""
-    vertices, faces, polar = ellipsoid(center, np.full(3, EYE_RADIUS), 30, 36)
+    vertices, faces, polar = ellipsoid(center, np.full(3, EYE_RADIUS), 24, 32)
     iris = smoothstep(0.47, 0.43, polar)[:, None]
     pupil = smoothstep(0.22, 0.18, polar)[:, None]
     colors = SCLERA * (1 - iris) + IRIS * iris

@@ -144,7 +144,7 @@ def _hair_mask(p: np.ndarray) -> np.ndarray:
     return smoothstep(hairline - 0.004, hairline + 0.006, y)
 
 
-def build_skin(n_rings: int = 118, n_columns: int = 150) -> tuple[Skin, np.ndarray]:
+def build_skin(n_rings: int = 104, n_columns: int = 132) -> tuple[Skin, np.ndarray]:
     """Build the skin surface.
 
     Returns:
