@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine.pipeline.coefficients_file import save_coefficients
 from tests.conftest import SHARED_FIXTURES
 from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients, running_server, start_serve, url
 
-from posetalk_client import open_stream  # noqa: E402
+from posetalk_client import StreamError, open_stream  # noqa: E402
 
 MODEL_DIR = SHARED_FIXTURES / "official" / "base"
 
@@ -70,6 +71,12 @@ def test_network_source_animates_an_utterance_with_the_model() -> None:
             async with open_stream(url(server)) as stream:
                 await stream.subscribe(["flame"], "binary")
                 style_ack = await stream.control("style", TOKEN, "s", blend={"default": 1.0})
+                with pytest.raises(StreamError) as unauthorized:
+                    await stream.send_utterance(pcm, "wrong token", sample_rate=rate)
+                assert unauthorized.value.code == "unauthorized"
+                with pytest.raises(StreamError) as too_short:
+                    await stream.send_utterance(pcm[:100], TOKEN, sample_rate=rate)
+                assert too_short.value.code == "bad_message"
                 utterance = await stream.send_utterance(pcm, TOKEN, sample_rate=rate)
                 moving = []
                 async for frame in stream.frames():

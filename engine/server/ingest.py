@@ -11,6 +11,7 @@ utterance plus its inference time: honest, not real time.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -24,7 +25,11 @@ from engine.pipeline.coefficients_file import CoefficientSequence
 from engine.server.sources import FPS, PACER_CONTROLS, Pacer
 from engine.stream.frame import Frame
 
+log = logging.getLogger(__name__)
+
 MODEL_RATE = 16000
+# The model needs at least one motion frame of audio (40 ms at 25 fps).
+MIN_UTTERANCE_SAMPLES = MODEL_RATE // 25
 BYTES_PER_SAMPLE = {"pcm_s16le": 2, "pcm_f32le": 4}
 MAX_PENDING_UTTERANCES = 8
 MAX_UTTERANCE_S = 60.0
@@ -69,7 +74,7 @@ class UtteranceBuffer:
         self._size += len(chunk)
 
     def samples(self) -> np.ndarray:
-        """(N,) float32 audio at 16 kHz in [-1, 1]."""
+        """(N,) float32 audio at 16 kHz in [-1, 1]; ProtocolError if shorter than one frame."""
         data = b"".join(self._chunks)
         if self.start.encoding == "pcm_s16le":
             audio = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
@@ -80,6 +85,8 @@ class UtteranceBuffer:
         if rate != MODEL_RATE:
             divisor = np.gcd(rate, MODEL_RATE)
             audio = resample_poly(audio, MODEL_RATE // divisor, rate // divisor).astype(np.float32)
+        if audio.size < MIN_UTTERANCE_SAMPLES:
+            raise ProtocolError("bad_message", "utterance shorter than one motion frame (40 ms)")
         return audio
 
 
@@ -131,13 +138,22 @@ class NetworkSource:
                     inference = asyncio.create_task(asyncio.to_thread(self._infer, audio, self._settings))
                 motion = self._idle
                 if inference is not None and inference.done():
-                    motion, inference = inference.result(), None
+                    motion = self._result(inference)
+                    inference = None
                 async for frame in self.pacer.play(motion, clock_frames / self.pacer.fps):
                     yield frame
                 clock_frames += len(motion)
         finally:
             if inference is not None:
                 inference.cancel()
+
+    def _result(self, inference: asyncio.Task[CoefficientSequence]) -> CoefficientSequence:
+        """The inferred motion, or the idle frame when inference failed (logged; the stream goes on)."""
+        try:
+            return inference.result()
+        except Exception:
+            log.exception("inference of an utterance failed; it is skipped")
+            return self._idle
 
     def supported_controls(self) -> tuple[ControlAction, ...]:
         return (*PACER_CONTROLS, "style", "guidance")
