@@ -88,7 +88,7 @@ class StreamingEngine:
         self._paused = threading.Event()
         self._stop = threading.Event()
         self._finished = threading.Event()
-        self._ready: queue.Queue[tuple[Frame, float] | None] = queue.Queue()
+        self._ready: queue.Queue[Frame | None] = queue.Queue()
         self._last_good: Frame | None = None
         self._threads: list[threading.Thread] = []
 
@@ -207,9 +207,8 @@ class StreamingEngine:
             self.stats.sampling_ms.append(output.sampling_ms)
         self.stats.ticks += 1
         self.stats.tick_ms.append((time.perf_counter() - started) * 1000)
-        ready = time.monotonic()
         for frame in frames:
-            self._ready.put((frame, ready))
+            self._ready.put(frame)
 
     def _frame_audio(self, first: int, count: int) -> np.ndarray:
         spf = self.generator.samples_per_frame
@@ -237,33 +236,39 @@ class StreamingEngine:
     # -- pacer thread -------------------------------------------------------------------------
 
     def _pace(self) -> None:
-        """Publish frames one per 1/fps; a frame that arrives after its slot is a deadline miss."""
-        interval = 1.0 / self.fps
-        next_slot: float | None = None
+        """Publish each frame at a constant delay after its audio was heard (a jitter buffer).
+
+        Frame f is due at arrival(f) + D, arrival(f) being when the sample at its centre reached
+        the ring. Audio arrives at a steady rate, so frames leave at a steady rate with a constant
+        latency D, which consumers can compensate. D is the least a tick allows — the wait for the
+        tick's last frame and the lookahead — plus headroom for compute (1.25 x the p95 of recent
+        ticks): it rises at once when ticks slow down and falls by at most 1 ms a frame, so the
+        output never jumps. A frame published over half a frame after its due time is a deadline miss.
+        """
+        config = self.config
+        frame_s = 1.0 / self.fps
+        base = (config.frames_per_tick - 0.5) * frame_s + config.lookahead_ms / 1000
+        delay = base
         try:
-            while (item := self._ready.get()) is not None:
-                frame, _ = item
-                now = time.monotonic()
-                if next_slot is None:
-                    next_slot = now
-                elif now > next_slot + interval / 2:
-                    self.stats.deadline_misses += 1
-                    next_slot = now
-                delay = next_slot - time.monotonic()
-                if delay > 0 and self._stop.wait(delay):
-                    break
-                self._publish(frame)
-                backlog = self._ready.qsize()
-                # Catch up gently when frames pile up (the audio clock runs a little fast).
-                next_slot += interval * (0.9 if backlog > self.config.frames_per_tick else 1.0)
+            while (frame := self._ready.get()) is not None:
+                recent = list(self.stats.tick_ms)[-50:]
+                target = base + 1.25 * float(np.percentile(recent, 95)) / 1000 + 0.005 if recent else base
+                delay = target if target > delay else max(target, delay - 0.001)
+                heard = self.ring.arrival_time(round(frame.audio_time * self.ring.rate))
+                if heard is not None:
+                    wait = heard + delay - time.monotonic()
+                    if wait > 0 and self._stop.wait(wait):
+                        break
+                    if time.monotonic() - (heard + delay) > frame_s / 2:
+                        self.stats.deadline_misses += 1
+                self._publish(frame, heard)
         finally:
             self.bus.end()
             self._finished.set()
 
-    def _publish(self, frame: Frame) -> None:
+    def _publish(self, frame: Frame, heard: float | None) -> None:
         published = time.monotonic()
         frame = replace(frame, wall_time=time.time())
-        heard = self.ring.arrival_time(round(frame.audio_time * self.ring.rate))
         if heard is not None:
             self.stats.latency_ms.append((published - heard) * 1000)
         self.stats.frames_published += 1
