@@ -59,7 +59,7 @@ def test_gpu_skinning_matches_flame_fixture(ctx, folder):
     renderer = Renderer(ctx, head_geometry(model))
     try:
         for shape, exp, pose, vertices in zip(
-            expected["shape"], expected["exp"], expected["pose"], expected["vertices"]
+            expected["shape"], expected["exp"], expected["pose"], expected["vertices"], strict=True
         ):
             positions, _ = _gpu_vertices(renderer, shape, exp, pose)
             np.testing.assert_allclose(positions, vertices, rtol=0, atol=ATOL)

@@ -53,7 +53,7 @@ def render_frames(
     target = Offscreen(ctx, size, config.samples)
     camera = camera or framing_camera(geometry.center, geometry.radius)
     try:
-        for exp, pose, shape in zip(motion.exp, motion.pose, motion.shape):
+        for exp, pose, shape in zip(motion.exp, motion.pose, motion.shape, strict=True):
             renderer.set_shape(shape)
             yield render_image(renderer, target, exp, pose, camera)
     finally:

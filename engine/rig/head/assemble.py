@@ -12,20 +12,22 @@ from engine.rig.head import parts as P
 from engine.rig.head.blendshapes import expression_dirs, shape_dirs
 from engine.rig.head.labels import Labels
 from engine.rig.head.rigging import (
+    GLOBAL,
     JAW,
     LEFT_EYE,
     NECK,
     RIGHT_EYE,
     cavity_weights,
     mirrored_pair_regressor,
-    ring_regressor,
     rigid_weights,
+    ring_regressor,
     skin_weights,
 )
-from engine.rig.head.skin import MOUTH_Y, build_skin, lower_lip_height, upper_lip_height
+from engine.rig.head.skin import MOUTH_Y, Skin, build_skin, lower_lip_height, upper_lip_height
 from engine.rig.mesh import smoothstep
 
-EYE_CENTERS = np.array([[0.0330, 0.0215, 0.0], [-0.0330, 0.0215, 0.0]])
+EYE_CENTERS = np.array([[0.0330, 0.0215, 0.0], [-0.0330, 0.0215, 0.0]])  # z from the face
+EYE_PROUD = 0.004  # how far the eyeballs stand out of their sockets, metres
 JAW_HINGE = np.array([0.068, -0.012, 0.004])
 PARENTS = np.array([-1, 0, 1, 1, 1])
 
@@ -38,7 +40,8 @@ class BuiltInHead:
     colors: np.ndarray
 
 
-def _skin_colors(skin, hair: np.ndarray) -> np.ndarray:
+def _skin_colors(skin: Skin, hair: np.ndarray) -> np.ndarray:
+    """(S, 3) sRGB skin colours: skin tone, lips and their meeting line, brows, nostrils, hair."""
     x, y, z = skin.vertices.T
     ax = np.abs(x)
     upper_edge = MOUTH_Y + upper_lip_height(x)
@@ -63,74 +66,77 @@ def _skin_colors(skin, hair: np.ndarray) -> np.ndarray:
     return colors * (1 - hair[:, None]) + P.HAIR * hair[:, None]
 
 
-@lru_cache(maxsize=1)
-def built_in_head() -> BuiltInHead:
-    """Build (once per process) the built-in head."""
-    skin, hair = build_skin()
+def _parts(skin: Skin, hair: np.ndarray) -> list[tuple[str, P.Part, np.ndarray]]:
+    """(name, mesh, (V, 5) skinning weights) of every part, the skin first."""
     front = skin.vertices[skin.vertices[:, 2] > 0.0]
 
-    def skin_z(point: np.ndarray) -> float:
-        """Depth of the face at (x, y) (nearest front skin vertex)."""
-        return front[np.argmin(np.linalg.norm(front[:, :2] - point[:2], axis=1)), 2]
+    def face_depth(x: float, y: float) -> float:
+        """z of the front skin vertex nearest (x, y)."""
+        return float(front[np.argmin(np.linalg.norm(front[:, :2] - [x, y], axis=1)), 2])
 
-    eye_centers = EYE_CENTERS.copy()
-    for center in eye_centers:
-        center[2] = skin_z(center) + 0.0040 - P.EYE_RADIUS
-    lip_front = skin_z(np.array([0.0, MOUTH_Y]))
-    cavity_center = np.array([0.0, MOUTH_Y - 0.004, lip_front - 0.040])
-    pieces = [
-        (P.Part(skin.vertices, skin.faces, _skin_colors(skin, hair)), skin_weights(skin), "skin"),
-        (P.eyeball(eye_centers[0]), None, "left_eye"),
-        (P.eyeball(eye_centers[1]), None, "right_eye"),
-        (P.tooth_row(MOUTH_Y + 0.0008, 0.0095, lip_front - 0.0075, upper=True), None, "upper_teeth"),
-        (P.tooth_row(MOUTH_Y - 0.0008, 0.0085, lip_front - 0.0090, upper=False), None, "lower_teeth"),
-        (P.mouth_cavity(cavity_center, np.array([0.033, 0.023, 0.034])), None, "cavity"),
-        (P.tongue(cavity_center + np.array([0.0, -0.009, 0.001])), None, "tongue"),
-        (P.ear(np.array([0.0775, 0.002, -0.016]), 1.0), None, "left_ear"),
-        (P.ear(np.array([-0.0775, 0.002, -0.016]), -1.0), None, "right_ear"),
+    eyes = [
+        np.array([x, y, face_depth(x, y) + EYE_PROUD - P.EYE_RADIUS]) for x, y, _ in EYE_CENTERS
     ]
-    joint_of = {"left_eye": LEFT_EYE, "right_eye": RIGHT_EYE, "upper_teeth": NECK,
-                "lower_teeth": JAW, "tongue": JAW, "left_ear": NECK, "right_ear": NECK}
-    vertices, faces, colors, weights, part_ids = [], [], [], [], []
-    offset = 0
-    for index, (part, part_weights, name) in enumerate(pieces):
-        if part_weights is None:
-            part_weights = (
-                cavity_weights(part.vertices)
-                if name == "cavity"
-                else rigid_weights(len(part.vertices), joint_of[name])
-            )
-        vertices.append(part.vertices)
-        faces.append(part.faces + offset)
-        colors.append(part.colors)
-        weights.append(part_weights)
-        part_ids.append(np.full(len(part.vertices), index))
-        offset += len(part.vertices)
-    v_template = np.concatenate(vertices)
-    names = [name for _, _, name in pieces]
-    labels = Labels(skin=skin, part=np.concatenate(part_ids), part_names=names)
+    lip_front = face_depth(0.0, MOUTH_Y)
+    cavity = np.array([0.0, MOUTH_Y - 0.004, lip_front - 0.040])
+    rigid = [
+        ("left_eye", P.eyeball(eyes[0]), LEFT_EYE),
+        ("right_eye", P.eyeball(eyes[1]), RIGHT_EYE),
+        ("upper_teeth", P.tooth_row(MOUTH_Y + 0.0008, 0.0095, lip_front - 0.0075, True), NECK),
+        ("lower_teeth", P.tooth_row(MOUTH_Y - 0.0008, 0.0085, lip_front - 0.0090, False), JAW),
+        ("tongue", P.tongue(cavity + np.array([0.0, -0.009, 0.001])), JAW),
+        ("left_ear", P.ear(np.array([0.0775, 0.002, -0.016]), 1.0), NECK),
+        ("right_ear", P.ear(np.array([-0.0775, 0.002, -0.016]), -1.0), NECK),
+    ]
+    mouth = P.mouth_cavity(cavity, np.array([0.033, 0.023, 0.034]))
+    skin_part = P.Part(skin.vertices, skin.faces, _skin_colors(skin, hair))
+    return [
+        ("skin", skin_part, skin_weights(skin)),
+        ("cavity", mouth, cavity_weights(mouth.vertices)),
+        *((name, part, rigid_weights(len(part.vertices), joint)) for name, part, joint in rigid),
+    ]
 
-    n_vertices = len(v_template)
-    regressor = np.zeros((5, n_vertices))
-    neck_rings = np.flatnonzero(labels.is_part("skin"))
-    ring_y = v_template[neck_rings, 1]
-    for joint, height in ((0, -0.150), (1, -0.085)):
-        ring = neck_rings[np.abs(ring_y - ring_y[np.argmin(np.abs(ring_y - height))]) < 1e-9]
-        regressor[joint] = ring_regressor(v_template, ring)
-    n_skin = len(skin.vertices)
-    regressor[JAW, :n_skin] = mirrored_pair_regressor(skin.vertices, JAW_HINGE)
+
+def _joint_regressor(v_template: np.ndarray, labels: Labels) -> np.ndarray:
+    """(5, V): global and neck joints at the centres of neck rings, the jaw hinge between two
+    skin vertices in front of the ears, each eye at the centre of its eyeball."""
+    regressor = np.zeros((5, len(v_template)))
+    skin = np.flatnonzero(labels.is_part("skin"))
+    ring_height = v_template[skin, 1]
+    for joint, height in ((GLOBAL, -0.150), (NECK, -0.085)):
+        nearest = ring_height[np.argmin(np.abs(ring_height - height))]
+        regressor[joint] = ring_regressor(v_template, skin[ring_height == nearest])
+    regressor[JAW, skin] = mirrored_pair_regressor(v_template[skin], JAW_HINGE)
     for joint, name in ((LEFT_EYE, "left_eye"), (RIGHT_EYE, "right_eye")):
         regressor[joint] = ring_regressor(v_template, np.flatnonzero(labels.is_part(name)))
+    return regressor
 
+
+@lru_cache(maxsize=1)
+def built_in_head() -> BuiltInHead:
+    """Build (once per process, about half a second) the built-in head."""
+    skin, hair = build_skin()
+    parts = _parts(skin, hair)
+    sizes = [len(part.vertices) for _, part, _ in parts]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    v_template = np.concatenate([part.vertices for _, part, _ in parts])
+    labels = Labels(
+        skin=skin,
+        part=np.repeat(np.arange(len(parts)), sizes),
+        part_names=[name for name, _, _ in parts],
+    )
     model = FlameModel(
         v_template=v_template,
         shapedirs=shape_dirs(v_template, labels),
         exprdirs=expression_dirs(v_template, labels),
-        posedirs=np.zeros((n_vertices, 3, 36)),
-        j_regressor=regressor,
+        posedirs=np.zeros((len(v_template), 3, 36)),
+        j_regressor=_joint_regressor(v_template, labels),
         parents=PARENTS.copy(),
-        lbs_weights=np.concatenate(weights),
-        faces=np.concatenate(faces).astype(np.int32),
+        lbs_weights=np.concatenate([weights for _, _, weights in parts]),
+        faces=np.concatenate(
+            [part.faces + offset for (_, part, _), offset in zip(parts, offsets, strict=True)]
+        ).astype(np.int32),
     )
     model.validate("built-in head")
-    return BuiltInHead(model=model, colors=np.concatenate(colors).astype(np.float32))
+    colors = np.concatenate([part.colors for _, part, _ in parts]).astype(np.float32)
+    return BuiltInHead(model=model, colors=colors)
