@@ -8,10 +8,12 @@ from pathlib import Path
 import torch
 
 from engine.diffusion.guidance import Guidance, guidance_from_options
+from engine.diffusion.samplers import SAMPLER_NAMES
 from engine.diffusion.thresholding import DynamicThreshold
 from engine.errors import PosetalkError
 from engine.pipeline.model_files import LoadedModel, ModelFiles, resolve_model_files
 from engine.pipeline.offline import SamplingOptions
+from engine.stream.config import StreamConfig
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,3 +72,31 @@ def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) ->
     except ValueError as error:
         raise PosetalkError(str(error)) from None
     return SamplingOptions(guidance, threshold, 0.0, args.repetitions)
+
+
+def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("streaming")
+    group.add_argument("--sampler", choices=SAMPLER_NAMES, default="dpmpp-2m", help="default dpmpp-2m")
+    group.add_argument("--steps", type=int, default=4, help="denoiser evaluations per tick (default 4)")
+    group.add_argument("--eta", type=float, default=0.0, help="DDIM stochasticity (default 0)")
+    group.add_argument("--lookahead", type=float, default=80.0, metavar="MS", help="audio lookahead (default 80 ms)")
+    group.add_argument("--frames-per-tick", type=int, default=2, help="frames emitted per tick (default 2)")
+    group.add_argument("--context", type=float, default=500.0, metavar="MS", help="left audio context (default 500 ms)")
+    group.add_argument("--warm-start", type=float, metavar="FRACTION", help="start windows re-noised to this fraction of T")
+    group.add_argument("--cfg-scale-audio", type=float, default=1.15)
+    group.add_argument("--cfg-scale-style", type=float, default=3.0)
+    group.add_argument("--no-silence-gate", action="store_true", help="leave the mouth to the model during silence")
+    group.add_argument("--no-cache-memory", action="store_true", help="recompute cross-attention keys/values every step")
+    group.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+
+
+def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
+    try:
+        return StreamConfig(
+            sampler=args.sampler, steps=args.steps, eta=args.eta, frames_per_tick=args.frames_per_tick,
+            lookahead_ms=args.lookahead, left_context_ms=args.context, warm_start=args.warm_start,
+            cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style,
+            silence_gate=not args.no_silence_gate, cache_memory=not args.no_cache_memory,
+        )
+    except ValueError as error:
+        raise PosetalkError(str(error)) from None

@@ -19,6 +19,7 @@ class Subscription:
         self._bus = bus
         self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize)
         self.dropped = 0
+        self.ended = False
 
     def _offer(self, frame: Frame | None) -> None:
         while True:
@@ -34,7 +35,19 @@ class Subscription:
 
     def get(self, timeout: float | None = None) -> Frame | None:
         """The next frame; None once the stream has ended. Raises queue.Empty on timeout."""
-        return self._queue.get(timeout=timeout)
+        frame = self._queue.get(timeout=timeout)
+        self.ended = self.ended or frame is None
+        return frame
+
+    def get_nowait(self) -> Frame:
+        """The next frame if one is waiting, else queue.Empty (also after the end; see ``ended``).
+
+        With this a subscription stands in for a ``queue.Queue[Frame]`` (the viewer window's input).
+        """
+        frame = self.get(timeout=0) if not self.ended else None
+        if frame is None:
+            raise queue.Empty
+        return frame
 
     def close(self) -> None:
         """Stop receiving frames."""

@@ -83,7 +83,7 @@ class StreamingEngine:
         self.state = StreamState()
         self.styles = StyleMixer(style)
         self.gate = SilenceGate(stats, self.fps) if config.silence_gate else None
-        self.shape = np.asarray(shape, np.float32)
+        self.shape = self.default_shape = np.asarray(shape, np.float32)
         self.stats = StreamStats()
         self._paused = threading.Event()
         self._stop = threading.Event()

@@ -1,0 +1,146 @@
+"""`posetalk live`: microphone -> streaming engine -> window and WebSocket server."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.cli.options import add_model_arguments, add_stream_arguments
+from engine.cli.stream_options import add_mapping_arguments
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "live",
+        help="animate the avatar from the microphone, live",
+        description="Streams the microphone through the model into a window and a WebSocket server "
+        "(protocol v1). Without a microphone it plays the bundled speech sample; without a display it "
+        "runs headless and serves the frames.",
+    )
+    group = parser.add_argument_group("audio")
+    group.add_argument("--mic", help="input device: index or part of its name (`posetalk devices`; default: the system's)")
+    group.add_argument("--file", type=Path, help="play this file in real time instead of the microphone")
+    group.add_argument("--loop", action="store_true", help="repeat --file")
+    group.add_argument("--styles", type=Path, help="folder of style presets (NAME.npy) clients may select")
+    group.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    out = parser.add_argument_group("outputs")
+    out.add_argument("--no-window", action="store_true", help="do not open a window")
+    out.add_argument("--no-server", action="store_true", help="do not serve frames over WebSocket")
+    out.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    out.add_argument("--port", type=int, default=8765, help="TCP port (default 8765; 0 picks one)")
+    out.add_argument("--token", help="control token (default: random, printed)")
+    add_model_arguments(parser)
+    add_stream_arguments(parser)
+    add_mapping_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def _audio_source(args: argparse.Namespace):
+    """The microphone, else the file asked for, else (no microphone) the bundled sample, looped."""
+    from engine.audio.sources import FileConfig, FileSource, MicrophoneConfig, MicrophoneSource
+    from engine.data import SPEECH_SAMPLE
+    from engine.errors import PosetalkError
+
+    if args.file is not None:
+        return FileSource(FileConfig(args.file, realtime=True, loop=args.loop)), "file"
+    try:
+        return MicrophoneSource(MicrophoneConfig(device=args.mic)), "mic"
+    except PosetalkError as error:
+        if args.mic is not None:
+            raise
+        print(f"posetalk: {error}; playing the bundled speech sample instead")
+        return FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True)), "file"
+
+
+def _serve(args: argparse.Namespace, engine, kind: str):
+    import secrets
+
+    from engine.cli.stream_options import build_mapper, head_mesh
+    from engine.server import ServerConfig, StreamServer
+    from engine.server.background import BackgroundServer
+    from engine.server.engine_source import EngineSource
+
+    head = head_mesh(args)
+    token = args.token or secrets.token_urlsafe(16)
+    config = ServerConfig(host=args.host, port=args.port, token=token)
+    server = BackgroundServer(StreamServer(config, EngineSource(engine, kind), build_mapper(args, head), head))
+    port = server.start()
+    print(f"posetalk: serving frames on ws://{args.host}:{port}/ (viewer http://{args.host}:{port}/)")
+    if not args.token:
+        print(f"posetalk: control token {token}")
+    return server
+
+
+def _show(args: argparse.Namespace, engine) -> bool:
+    """Run the window until it is closed; False when no window can open here."""
+    from engine.errors import PosetalkError
+    from engine.render.head_source import load_head
+    from engine.render.window import ViewerWindow
+
+    try:
+        geometry, _ = load_head(args.flame)
+        ViewerWindow(geometry, engine.bus.subscribe(maxsize=50)).run()
+    except PosetalkError as error:
+        print(f"posetalk: {error}; running headless")
+        return False
+    return True
+
+
+def _wait(engine, duration: float | None) -> None:
+    import time
+
+    started = time.monotonic()
+    while not engine.wait(timeout=5.0):
+        stats = engine.stats
+        print(f"posetalk: {stats.frames_published} frames, latency p50 {_p50(stats.latency_ms):.0f} ms, "
+              f"{stats.deadline_misses} deadline misses")
+        if duration is not None and time.monotonic() - started >= duration:
+            return
+
+
+def _p50(values) -> float:
+    import numpy as np
+
+    return float(np.median(list(values))) if values else float("nan")
+
+
+def run(args: argparse.Namespace) -> int:
+    import threading
+
+    import torch
+
+    from engine.audio.ring import AudioRingBuffer
+    from engine.cli.options import device_from_args, model_files_from_args, stream_config_from_args
+    from engine.pipeline.model_files import load_model_files
+    from engine.stream.engine import StreamingEngine
+    from engine.stream.style_control import StylePresets
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    loaded = load_model_files(model_files_from_args(args), device_from_args(args))
+    presets = StylePresets(args.styles, loaded.model.config.d_style) if args.styles else None
+    source, kind = _audio_source(args)
+    ring = AudioRingBuffer()
+    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, stream_config_from_args(args),
+                             ring, presets=presets)
+    server = None if args.no_server else _serve(args, engine, kind)
+    engine.start()
+    source.start(ring)
+    def end_of_audio() -> None:
+        source.stop()
+        ring.close()
+
+    if args.duration is not None:
+        threading.Timer(args.duration, end_of_audio).start()
+    try:
+        if args.no_window or not _show(args, engine):
+            _wait(engine, args.duration)
+    finally:
+        end_of_audio()
+        engine.stop()
+        if server is not None:
+            server.stop()
+    stats = engine.stats
+    print(f"posetalk: {stats.frames_published} frames published, {stats.deadline_misses} deadline misses, "
+          f"{stats.failed_ticks} failed ticks")
+    return 0

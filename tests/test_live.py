@@ -1,0 +1,69 @@
+"""`posetalk live` as a user runs it: no microphone and no display here, so it must fall back to
+the bundled sample and run headless, serving real frames to a real WebSocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, official_fixture_dirs
+
+sys.path.insert(0, str(REPO / "clients" / "python"))
+from posetalk_client import open_stream  # noqa: E402
+
+TOKEN = "live-test-token"
+
+
+def _start_live(*options: str) -> tuple[subprocess.Popen, int, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "live", "--model-dir", str(official_fixture_dirs()[0]), "--port", "0",
+         "--token", TOKEN, *options],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    startup = ""
+    for line in process.stdout:
+        startup += line
+        if match := re.search(r"serving frames on ws://127\.0\.0\.1:(\d+)/", line):
+            return process, int(match.group(1)), startup
+    process.wait(timeout=10)
+    pytest.fail("posetalk live never started serving")
+
+
+async def _receive(port: int, n_frames: int) -> tuple[list, dict, dict]:
+    async with open_stream(f"ws://127.0.0.1:{port}/") as client:
+        await client.subscribe(["flame"], "json")
+        frames = []
+        async for frame in client.frames():
+            frames.append(frame)
+            if len(frames) == n_frames:
+                break
+        ack = await client.control("guidance", TOKEN, 1, audio=1.5)
+        try:
+            refused = await client.control("style", TOKEN, 2, style="calm")
+        except Exception as error:  # the client raises the server's error reply
+            refused = getattr(error, "message", {"error": str(error)})
+        return frames, ack, refused
+
+
+def test_live_falls_back_and_serves_frames() -> None:
+    process, port, startup = _start_live("--duration", "6")
+    try:
+        frames, ack, refused = asyncio.run(asyncio.wait_for(_receive(port, 40), timeout=60))
+        output = startup + process.communicate(timeout=60)[0]
+    finally:
+        process.kill()
+    seqs = [f.seq for f in frames]
+    assert seqs == list(range(seqs[0], seqs[0] + 40))
+    assert all(abs(f.t - (f.seq + 0.5) / 25) < 1e-6 for f in frames)
+    assert all(f.exp.shape == (50,) and f.pose.shape == (6,) for f in frames)
+    assert ack.get("type") == "ack"
+    assert "no style folder" in str(refused)
+    assert process.returncode == 0
+    assert "no microphone" in output and "running headless" in output
+    assert re.search(r"(\d+) frames published, 0 deadline misses, 0 failed ticks", output), output
