@@ -25,13 +25,25 @@ UNUSED_AUDIO_KEYS = ("masked_spec_embed",)
 """Training-only tensors of the audio encoder; absent from some files."""
 
 
-def _require_keys(data: Mapping, path: Path, what: str, keys: tuple[str, ...], other_kind: dict[str, str]) -> None:
-    for key, kind in other_kind.items():
-        if key in data and not all(k in data for k in keys):
-            raise PosetalkError(f"{path}: this is a {kind}, not a {what}")
-    missing = [k for k in keys if k not in data]
+def _read_checkpoint(path: Path, what: str, weights_key: str, other_kind: tuple[str, str], parse_args):
+    """(config, state dict) of a training file ``{'args', weights_key, 'iter'}``.
+
+    ``other_kind`` is (key, name) of the other checkpoint kind, to say so when given the wrong one.
+    """
+    data = load_training_file(path, what)
+    if other_kind[0] in data and weights_key not in data:
+        raise PosetalkError(f"{path}: this is a {other_kind[1]}, not a {what}")
+    missing = [k for k in ("args", weights_key) if k not in data]
     if missing:
         raise PosetalkError(f"{path}: not a {what} (no {', '.join(repr(k) for k in missing)} entry)")
+    try:
+        config = parse_args(data["args"])
+    except (ConfigError, TypeError) as error:
+        raise PosetalkError(f"{path}: {error}") from None
+    state = data[weights_key]
+    if not isinstance(state, Mapping):
+        raise PosetalkError(f"{path}: {weights_key!r} is not a state dict")
+    return config, state
 
 
 def _check_tensors(path: Path, module: nn.Module, state: Mapping[str, torch.Tensor], ignore: tuple[str, ...] = ()) -> None:
@@ -64,15 +76,9 @@ def _schedule(state: Mapping[str, torch.Tensor], kind, num_steps: int) -> Schedu
 def load_denoiser(path: str | Path, device: torch.device | str = "cpu") -> DiffPoseTalk:
     """Load a published denoiser checkpoint ``{'args', 'model', 'iter'}`` into an eval-mode model."""
     path = Path(path)
-    data = load_training_file(path, "denoiser checkpoint")
-    _require_keys(data, path, "denoiser checkpoint", ("args", "model"), {"encoder": "style-encoder checkpoint"})
-    try:
-        config = denoiser_config_from_args(data["args"])
-    except (ConfigError, TypeError) as error:
-        raise PosetalkError(f"{path}: {error}") from None
-    state = data["model"]
-    if not isinstance(state, Mapping):
-        raise PosetalkError(f"{path}: 'model' is not a state dict")
+    config, state = _read_checkpoint(
+        path, "denoiser checkpoint", "model", ("encoder", "style-encoder checkpoint"), denoiser_config_from_args
+    )
     audio_state = {k[len(AUDIO_PREFIX) :]: v for k, v in state.items() if k.startswith(AUDIO_PREFIX)}
     try:
         audio_encoder = build_audio_encoder(audio_state, config.audio_model)
@@ -89,16 +95,10 @@ def load_denoiser(path: str | Path, device: torch.device | str = "cpu") -> DiffP
 def load_style_encoder(path: str | Path, device: torch.device | str = "cpu") -> StyleEncoder:
     """Load a published style-encoder checkpoint ``{'args', 'encoder', 'iter'}``."""
     path = Path(path)
-    data = load_training_file(path, "style-encoder checkpoint")
-    _require_keys(data, path, "style-encoder checkpoint", ("args", "encoder"), {"model": "denoiser checkpoint"})
-    try:
-        config = style_encoder_config_from_args(data["args"])
-    except (ConfigError, TypeError) as error:
-        raise PosetalkError(f"{path}: {error}") from None
+    config, state = _read_checkpoint(
+        path, "style-encoder checkpoint", "encoder", ("model", "denoiser checkpoint"), style_encoder_config_from_args
+    )
     model = StyleEncoder(config)
-    state = data["encoder"]
-    if not isinstance(state, Mapping):
-        raise PosetalkError(f"{path}: 'encoder' is not a state dict")
     _check_tensors(path, model.encoder, state)
     model.encoder.load_state_dict(dict(state), strict=False)
     return model.to(device).eval()
