@@ -82,3 +82,25 @@ def test_render_user_errors_are_one_line(clip, tmp_path, capsys):
     assert posetalk(["render", "--params", str(tmp_path / "missing.npz"),
                      "-o", str(tmp_path / "x.mp4")]) == 1
     assert "missing.npz" in capsys.readouterr().err
+
+
+OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "official" / "base"
+
+
+@pytest.mark.skipif(not (OFFICIAL / "denoiser.pt").is_file(), reason="no parity-fixture model")
+def test_render_audio_runs_inference_first(clip, tmp_path, capsys):
+    """`posetalk render AUDIO --model-dir …` infers motion, says which model, and renders it."""
+    _, audio = clip
+    output = tmp_path / "inferred.mp4"
+    args = ["render", str(audio), "--model-dir", str(OFFICIAL), "--seed", "0", "-o", str(output),
+            "--size", "48x48", "--fps", "5"]
+    assert posetalk(args) == 0
+    assert f"model: {OFFICIAL / 'denoiser.pt'}" in capsys.readouterr().out
+    with av.open(str(output)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 5
+
+
+def test_render_audio_without_a_model_says_what_is_missing(clip, tmp_path, capsys):
+    _, audio = clip
+    assert posetalk(["render", str(audio), "-o", str(tmp_path / "x.mp4")]) == 1
+    assert "--checkpoint" in capsys.readouterr().err

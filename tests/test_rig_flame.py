@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +90,44 @@ def _tiny_flame(n_vertices: int = 6) -> dict[str, object]:
         "weights": np.full((n_vertices, 5), 0.2),
         "f": np.array([[0, 1, 2], [3, 4, 5]], dtype=np.uint32),
     }
+
+
+class _Python2Pickler(pickle._Pickler):
+    """Writes bytes as Python 2 ``str`` (BINSTRING) and numpy under its old module path, as the
+    published FLAME 2020 pickles do; reading them needs ``encoding='latin1'``."""
+
+    def save_bytes(self, obj: bytes) -> None:
+        if len(obj) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
+        self.memoize(obj)
+
+    def save_global(self, obj: object, name: str | None = None) -> None:
+        module = getattr(obj, "__module__", "")
+        if module.startswith("numpy._core"):
+            self.write(pickle.GLOBAL + f"numpy.core.multiarray\n{obj.__name__}\n".encode())
+            self.memoize(obj)
+        else:
+            super().save_global(obj, name)
+
+    dispatch = {**pickle._Pickler.dispatch, bytes: save_bytes}
+
+
+def test_flame_loader_reads_python2_pickles(tmp_path: Path):
+    data = _tiny_flame()
+    data["v_template"][0] = [0.5, 0.25, -1.0]  # little-endian float64 bytes beyond ASCII
+    buffer = io.BytesIO()
+    _Python2Pickler(buffer, protocol=2).dump(data)
+    raw = buffer.getvalue()
+    assert b"_codecs" not in raw and b"numpy.core.multiarray" in raw
+    path = tmp_path / "py2.pkl"
+    path.write_bytes(raw)
+    with pytest.raises(UnicodeDecodeError):
+        pickle.loads(raw)  # the default ASCII decoding cannot read it
+    model = load_flame(path)
+    np.testing.assert_array_equal(model.v_template, data["v_template"])
+    np.testing.assert_array_equal(model.exprdirs, data["shapedirs"][:, :, 300:350])
 
 
 def test_flame_loader_accepts_old_scipy_module_path(tmp_path: Path):
