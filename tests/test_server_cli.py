@@ -38,61 +38,72 @@ def test_serve_plays_a_params_file_in_real_time_and_ends_cleanly(tmp_path: Path)
     assert seqs and seqs == list(range(seqs[0], 50))
 
 
-def test_serve_reports_mic_needs_the_streaming_engine() -> None:
+def test_serve_reports_a_missing_microphone_in_one_line() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "engine", "serve", "--source", "mic", "--flame", str(FLAME_FIXTURE)],
+        [sys.executable, "-m", "engine", "serve", "--source", "mic", "--mic-device", "no-such-device-xyz",
+         "--model-dir", str(MODEL_DIR), "--flame", str(FLAME_FIXTURE)],
         capture_output=True,
         text=True,
-        timeout=60,
-    )
+        timeout=120,
+    )  # fmt: skip
     assert result.returncode == 1
-    assert result.stderr.strip().count("\n") == 0 and "streaming engine" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "microphone" in result.stderr
 
 
-def test_network_source_animates_an_utterance_with_the_model() -> None:
-    from engine.diffusion.guidance import guidance_from_options
+def test_network_source_streams_audio_as_it_arrives() -> None:
+    from engine.audio.ring import AudioRingBuffer
+    from engine.audio.sources import PushSource
     from engine.pipeline.model_files import load_model_files, resolve_model_files
-    from engine.pipeline.offline import SamplingOptions
-    from engine.server import NetworkSource
-    from engine.server.inference import OfflineInference
+    from engine.server import StreamingSource
+    from engine.stream.config import StreamConfig
+    from engine.stream.engine import StreamingEngine
 
     loaded = load_model_files(resolve_model_files(MODEL_DIR))
-    guidance = guidance_from_options(loaded.model.config.guiding_conditions, 1.15, 3.0, loaded.model.config.cfg_mode)
-    inference = OfflineInference(loaded, SamplingOptions(guidance), 1.15, 3.0, seed=0)
-    source = NetworkSource(inference, {"default": loaded.style}, loaded.shape)
+    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, StreamConfig(), AudioRingBuffer())
+    source = StreamingSource(engine, PushSource(), "network", {"default": loaded.style})
     rate = 24000
-    t = np.arange(int(0.8 * rate)) / rate
+    t = np.arange(int(1.0 * rate)) / rate
     speech = (0.3 * np.sin(2 * np.pi * 180 * t) * np.sin(2 * np.pi * 3 * t)).astype(np.float32)
     pcm = (speech * 32767).astype("<i2").tobytes()
+    chunk = int(0.1 * rate) * 2
 
-    async def scenario() -> tuple[dict, dict, list]:
+    async def scenario() -> tuple[dict, list]:
         async with running_server(source) as server:
-            assert "audio" in server.hello()
+            assert server.hello()["audio"]["encodings"] == ["pcm_s16le", "pcm_f32le"]
             async with open_stream(url(server)) as stream:
                 await stream.subscribe(["flame"], "binary")
-                style_ack = await stream.control("style", TOKEN, "s", blend={"default": 1.0})
+                assert (await stream.control("style", TOKEN, "s", blend={"default": 1.0}))["action"] == "style"
+                assert (await stream.control("guidance", TOKEN, "g", audio=1.5))["action"] == "guidance"
+                with pytest.raises(StreamError) as unknown:
+                    await stream.control("style", TOKEN, "u", style="nobody")
+                assert unknown.value.code == "bad_message"
                 with pytest.raises(StreamError) as unauthorized:
                     await stream.send_utterance(pcm, "wrong token", sample_rate=rate)
                 assert unauthorized.value.code == "unauthorized"
-                with pytest.raises(StreamError) as too_short:
-                    await stream.send_utterance(pcm[:100], TOKEN, sample_rate=rate)
-                assert too_short.value.code == "bad_message"
-                utterance = await stream.send_utterance(pcm, TOKEN, sample_rate=rate)
-                moving = []
+                # A TTS pipeline streams its audio in real time, chunk by chunk.
+                await stream._request(
+                    {"type": "audio_start", "token": TOKEN, "sample_rate": rate, "encoding": "pcm_s16le"},
+                    lambda m: m.get("action") == "audio_start",
+                )
+                for start in range(0, len(pcm), chunk):
+                    await stream.connection.send(pcm[start : start + chunk])
+                    await asyncio.sleep(0.1)
+                utterance = await stream._request({"type": "audio_end"}, lambda m: m.get("type") == "utterance")
+                await stream.control("shape", TOKEN, "id", shape=[0.25] * 100)
+                frames = []
                 async for frame in stream.frames():
-                    if np.abs(frame.exp).max() > 0:
-                        moving.append(frame)
-                    elif moving:
+                    frames.append(frame)
+                    if frame.shape is not None and frame.shape[0] == 0.25:
                         break
-                return style_ack, utterance, moving
+                return utterance, frames
 
-    style_ack, utterance, moving = asyncio.run(asyncio.wait_for(scenario(), 120))
-    assert style_ack["action"] == "style"
-    assert utterance["type"] == "utterance" and utterance["samples"] == int(0.8 * 16000)
-    assert len(moving) == 20  # 0.8 s at 25 fps
-    seqs = [frame.seq for frame in moving]
-    assert seqs == list(range(seqs[0], seqs[0] + 20))
-    np.testing.assert_allclose(np.diff([frame.t for frame in moving]), 0.04, atol=1e-6)
+    utterance, frames = asyncio.run(asyncio.wait_for(scenario(), 120))
+    assert utterance["samples"] == 16000 and utterance["duration"] == 1.0
+    assert len(frames) >= 15  # frames flowed while the audio streamed in (about a second)
+    seqs = [frame.seq for frame in frames]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    np.testing.assert_allclose(np.diff([frame.t for frame in frames]), 0.04, atol=1e-6)
+    assert np.std(np.stack([frame.exp for frame in frames]), axis=0).max() > 0
 
 
 def test_serve_infers_a_file_plays_it_in_real_time_and_ends(tmp_path: Path) -> None:

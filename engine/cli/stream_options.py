@@ -21,11 +21,13 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--source",
         metavar="mic|FILE|network",
-        help="audio to animate: the microphone, a speech file (inferred, then played in real time) "
-        "or audio sent by clients (docs/protocol.md)",
+        help="audio to animate: the microphone or audio sent by clients (both live, through the streaming "
+        "engine), or a speech file (inferred offline, then played in real time)",
     )
     group.add_argument("--params", type=Path, help="play saved coefficients (.npz from `posetalk infer`) instead")
     group.add_argument("--loop", action="store_true", help="repeat a file or --params source forever")
+    group.add_argument("--mic-device", help="microphone: device index or part of its name (default: the default input)")
+    group.add_argument("--style-dir", type=Path, help="live sources: style presets NAME.npy for `style` controls")
     add_model_arguments(parser)
     add_sampling_arguments(parser)
 
@@ -80,18 +82,34 @@ def build_source(args: argparse.Namespace) -> FrameSource:
         return PlaybackSource(coefficients, "params", loop=args.loop)
     if args.source is None:
         raise PosetalkError("nothing to stream: pass --source mic|FILE|network or --params FILE")
-    if args.source == "mic":
-        raise PosetalkError("--source mic needs the streaming engine, which is not available yet")
-    inference = _offline_inference(args)
-    if args.source == "network":
-        from engine.server.ingest import NetworkSource
-
-        styles = {} if inference.loaded.style is None else {"default": inference.loaded.style}
-        return NetworkSource(inference, styles, inference.loaded.shape)
+    if args.source in ("mic", "network"):
+        return _streaming_source(args)
     from engine.audio.io import load_audio
 
     audio = load_audio(Path(args.source))
-    return PlaybackSource(inference(audio), "file", loop=args.loop)
+    return PlaybackSource(_offline_inference(args)(audio), "file", loop=args.loop)
+
+
+def _streaming_source(args: argparse.Namespace) -> FrameSource:
+    """The streaming engine fed by the microphone or by clients' audio (``--source mic|network``)."""
+    from engine.audio.ring import AudioRingBuffer
+    from engine.audio.sources import MicrophoneConfig, MicrophoneSource, PushSource
+    from engine.cli.options import device_from_args, model_files_from_args
+    from engine.pipeline.model_files import load_model_files
+    from engine.server.streaming import StreamingSource
+    from engine.stream.config import StreamConfig
+    from engine.stream.engine import StreamingEngine
+    from engine.stream.style_control import StylePresets
+
+    audio = PushSource() if args.source == "network" else MicrophoneSource(MicrophoneConfig(device=args.mic_device))
+    loaded = load_model_files(model_files_from_args(args), device_from_args(args))
+    config = StreamConfig(cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style)
+    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, config, AudioRingBuffer())
+    styles = {} if loaded.style is None else {"default": loaded.style}
+    if args.style_dir is not None:
+        presets = StylePresets(args.style_dir, loaded.model.config.d_style)
+        styles |= {name: presets.load(name) for name in presets.names()}
+    return StreamingSource(engine, audio, args.source, styles)
 
 
 def _offline_inference(args: argparse.Namespace) -> OfflineInference:

@@ -2,21 +2,20 @@
 
 :class:`StreamServer` streams a :class:`FrameSource` to WebSocket clients; sources:
 :class:`PlaybackSource` (saved coefficients or an inferred file, played in real time) and
-:class:`NetworkSource` (audio sent by clients).
+:class:`StreamingSource` (the streaming engine, fed by the microphone or by audio clients send).
 """
 
 from engine.server.app import StreamServer
 from engine.server.config import ServerConfig
-from engine.server.ingest import InferenceSettings, NetworkSource
 from engine.server.mesh import HeadMesh
 from engine.server.sources import FrameSource, PlaybackSource
+from engine.server.streaming import StreamingSource
 
 __all__ = [
     "FrameSource",
     "HeadMesh",
-    "InferenceSettings",
-    "NetworkSource",
     "PlaybackSource",
     "ServerConfig",
     "StreamServer",
+    "StreamingSource",
 ]

@@ -27,7 +27,7 @@ from engine.mapping.names import HEAD_FIELDS
 from engine.server.config import ServerConfig
 from engine.server.encoding import HEADER, MAGIC, EncodedFrame, PayloadKey
 from engine.server.http import error_response, json_response, response, static_response
-from engine.server.ingest import MAX_UTTERANCE_S, MODEL_RATE, AudioSink, UtteranceBuffer
+from engine.server.ingest import AudioSink, Utterance
 from engine.server.mesh import HeadMesh
 from engine.server.protocol import (
     AUDIO_ENCODINGS,
@@ -69,7 +69,7 @@ class StreamServer:
         self.port: int | None = None
         self.started = asyncio.Event()
         self.last_seq = -1
-        self._audio: dict[ClientSession, UtteranceBuffer] = {}
+        self._audio: dict[ClientSession, Utterance] = {}
         self._shape: np.ndarray | None = None
         self._shape_version = 0
 
@@ -187,25 +187,21 @@ class StreamServer:
             self._authorize(request.token, None)
             if not isinstance(self.source, AudioSink):
                 raise ProtocolError("unsupported", f"the {self.source.kind} source takes no audio")
-            self._audio[session] = UtteranceBuffer(request, MAX_UTTERANCE_S)
+            self._audio[session] = self.source.open_utterance(request)
             session.push_reply({"type": "ack", "action": "audio_start"})
         elif isinstance(request, AudioEnd):
-            buffer = self._audio.pop(session, None)
-            if buffer is None or not isinstance(self.source, AudioSink):
+            utterance = self._audio.pop(session, None)
+            if utterance is None:
                 raise ProtocolError("bad_state", "audio_end without audio_start")
-            audio = buffer.samples()
-            utterance = self.source.submit(audio)
-            session.push_reply(
-                {"type": "utterance", "index": utterance, "samples": int(audio.size), "duration": audio.size / MODEL_RATE}
-            )
+            session.push_reply({"type": "utterance", **utterance.summary()})
 
     def _on_audio_chunk(self, session: ClientSession, chunk: bytes) -> None:
-        buffer = self._audio.get(session)
-        if buffer is None:
+        utterance = self._audio.get(session)
+        if utterance is None:
             raise ProtocolError("bad_state", "binary messages are audio and need audio_start first")
         if len(chunk) > self.config.max_audio_chunk_bytes:
             raise ProtocolError("too_large", f"audio chunks are limited to {self.config.max_audio_chunk_bytes} bytes")
-        buffer.add(chunk)
+        utterance.add(chunk)
 
     def _subscribe(self, session: ClientSession, request: Subscribe) -> None:
         missing = [c for c in request.channels if c not in self.channels]

@@ -12,18 +12,16 @@ from engine.errors import PosetalkError
 from engine.pipeline.coefficients_file import CoefficientSequence
 from engine.pipeline.model_files import LoadedModel
 from engine.pipeline.offline import SamplingOptions, generate
-from engine.server.ingest import InferenceSettings
 
 
 @dataclass(frozen=True)
 class OfflineInference:
-    """Runs :func:`engine.pipeline.offline.generate` on 16 kHz audio (an ``Infer`` for the sources).
+    """Runs :func:`engine.pipeline.offline.generate` on a whole clip of 16 kHz audio.
 
     Attributes:
         loaded: the model files.
         options: sampling options from the command line (guidance, thresholding).
-        scale_audio, scale_style: the command line's guidance scales, used unless a control
-            request overrides them.
+        scale_audio, scale_style: the command line's guidance scales.
         seed: noise seed, or None for a fresh one per call.
     """
 
@@ -33,22 +31,18 @@ class OfflineInference:
     scale_style: float
     seed: int | None = None
 
-    def __call__(self, audio: np.ndarray, settings: InferenceSettings | None = None) -> CoefficientSequence:
+    def __call__(self, audio: np.ndarray) -> CoefficientSequence:
         """(S,) 16 kHz mono float32 audio → the first repetition's coefficients."""
-        settings = settings or InferenceSettings()
         model = self.loaded.model
-        style = settings.style if settings.style is not None else self.loaded.style
         guidance = guidance_from_options(
-            self.options.guidance.conditions,
-            settings.guidance_audio if settings.guidance_audio is not None else self.scale_audio,
-            settings.guidance_style if settings.guidance_style is not None else self.scale_style,
-            self.options.guidance.mode,
+            self.options.guidance.conditions, self.scale_audio, self.scale_style, self.options.guidance.mode
         )
         options = replace(self.options, guidance=guidance, n_repetitions=1)
         try:
             result = generate(
-                model, self.loaded.stats, audio, self.loaded.shape, style, options, SeededNoise(self.seed, model.device)
-            )
+                model, self.loaded.stats, audio, self.loaded.shape, self.loaded.style, options,
+                SeededNoise(self.seed, model.device),
+            )  # fmt: skip
         except ValueError as error:
             raise PosetalkError(f"inference failed: {error}") from None
         return CoefficientSequence(result.exp[0], result.pose[0], result.shape[0], result.fps)

@@ -3,8 +3,8 @@
 The interface is an async iterator plus control handling, so the streaming engine (a model running
 on its own thread) plugs in by implementing :class:`FrameSource` and handing frames to the event
 loop with ``loop.call_soon_threadsafe``. Sources here: :class:`PlaybackSource` plays precomputed
-coefficients in real time (``--params`` and ``--source FILE``); the network source is in
-:mod:`engine.server.ingest`. Coefficients are
+coefficients in real time (``--params`` and ``--source FILE``); the live ones (microphone, network
+audio) are in :mod:`engine.server.streaming`. Coefficients are
 :class:`~engine.pipeline.coefficients_file.CoefficientSequence` (the ``posetalk infer`` format).
 """
 
@@ -22,7 +22,7 @@ from engine.server.protocol import Control, ControlAction, ProtocolError
 from engine.stream.frame import Frame
 
 FPS = 25
-SourceKind = Literal["params", "file", "network"]
+SourceKind = Literal["params", "file", "mic", "network"]
 
 
 class FrameSource(Protocol):
