@@ -65,7 +65,6 @@ def test_network_source_streams_audio_as_it_arrives() -> None:
     t = np.arange(int(1.0 * rate)) / rate
     speech = (0.3 * np.sin(2 * np.pi * 180 * t) * np.sin(2 * np.pi * 3 * t)).astype(np.float32)
     pcm = (speech * 32767).astype("<i2").tobytes()
-    chunk = int(0.1 * rate) * 2
 
     async def scenario() -> tuple[dict, list]:
         async with running_server(source) as server:
@@ -81,14 +80,7 @@ def test_network_source_streams_audio_as_it_arrives() -> None:
                     await stream.send_utterance(pcm, "wrong token", sample_rate=rate)
                 assert unauthorized.value.code == "unauthorized"
                 # A TTS pipeline streams its audio in real time, chunk by chunk.
-                await stream._request(
-                    {"type": "audio_start", "token": TOKEN, "sample_rate": rate, "encoding": "pcm_s16le"},
-                    lambda m: m.get("action") == "audio_start",
-                )
-                for start in range(0, len(pcm), chunk):
-                    await stream.connection.send(pcm[start : start + chunk])
-                    await asyncio.sleep(0.1)
-                utterance = await stream._request({"type": "audio_end"}, lambda m: m.get("type") == "utterance")
+                utterance = await stream.send_utterance(pcm, TOKEN, sample_rate=rate)
                 await stream.control("shape", TOKEN, "id", shape=[0.25] * 100)
                 frames = []
                 async for frame in stream.frames():

@@ -122,14 +122,23 @@ class StreamClient:
         token: str,
         sample_rate: int = 16000,
         encoding: Literal["pcm_s16le", "pcm_f32le"] = "pcm_s16le",
-        chunk_bytes: int = 32000,
+        chunk_seconds: float = 0.1,
+        realtime: bool = True,
     ) -> dict[str, Any]:
-        """Send one utterance of mono PCM (network source); returns the ``utterance`` reply."""
+        """Stream one utterance of mono PCM to a ``--source network`` server, in chunks of
+        ``chunk_seconds``, paced in real time unless ``realtime`` is False (audio already recorded
+        may go faster: the server plays it as it comes due). Returns the ``utterance`` reply."""
         await self._request(
             {"type": "audio_start", "token": token, "sample_rate": sample_rate, "encoding": encoding},
             lambda m: m.get("action") == "audio_start" or m.get("type") == "error",
         )
-        for start in range(0, len(pcm), chunk_bytes):
+        width = 2 if encoding == "pcm_s16le" else 4
+        chunk_bytes = max(1, int(chunk_seconds * sample_rate)) * width
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for index, start in enumerate(range(0, len(pcm), chunk_bytes)):
+            if realtime:
+                await asyncio.sleep(max(0.0, started + index * chunk_seconds - loop.time()))
             await self.connection.send(pcm[start : start + chunk_bytes])
         return await self._request(
             {"type": "audio_end"}, lambda m: m.get("type") in ("utterance", "error") and "id" not in m
