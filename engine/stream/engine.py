@@ -9,6 +9,7 @@ emits copies of the last good frame for its slots, is reported, and the stream g
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -32,6 +33,8 @@ from engine.stream.style_control import StyleMixer, StylePresets
 log = logging.getLogger("engine.stream")
 
 RECORDS_KEPT = 100_000
+READY_FRAMES = 250
+"""Frames between scheduler and pacer (10 s at 25 fps); a full queue holds the scheduler back."""
 
 
 @dataclass
@@ -88,7 +91,7 @@ class StreamingEngine:
         self._paused = threading.Event()
         self._stop = threading.Event()
         self._finished = threading.Event()
-        self._ready: queue.Queue[Frame | None] = queue.Queue()
+        self._ready: queue.Queue[Frame | None] = queue.Queue(READY_FRAMES)
         self._last_good: Frame | None = None
         self._threads: list[threading.Thread] = []
 
@@ -104,7 +107,6 @@ class StreamingEngine:
 
     def stop(self) -> None:
         self._stop.set()
-        self._ready.put(None)
         for thread in self._threads:
             thread.join(timeout=5)
 
@@ -185,7 +187,10 @@ class StreamingEngine:
                     continue
                 self._run_tick(plan)
         finally:
-            self._ready.put(None)
+            try:
+                self._ready.put(None, timeout=1.0)
+            except queue.Full:  # the pacer has stopped too
+                pass
 
     def _skip(self, plan: TickPlan) -> None:
         self.state.next_frame += plan.n_emit
@@ -208,7 +213,12 @@ class StreamingEngine:
         self.stats.ticks += 1
         self.stats.tick_ms.append((time.perf_counter() - started) * 1000)
         for frame in frames:
-            self._ready.put(frame)
+            while not self._stop.is_set():
+                try:
+                    self._ready.put(frame, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
 
     def _frame_audio(self, first: int, count: int) -> np.ndarray:
         spf = self.generator.samples_per_frame
@@ -250,8 +260,14 @@ class StreamingEngine:
         base = (config.frames_per_tick - 0.5) * frame_s + config.lookahead_ms / 1000
         delay = base
         try:
-            while (frame := self._ready.get()) is not None:
-                recent = list(self.stats.tick_ms)[-50:]
+            while not self._stop.is_set():
+                try:
+                    frame = self._ready.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if frame is None:
+                    break
+                recent = list(itertools.islice(reversed(self.stats.tick_ms), 50))
                 target = base + 1.25 * float(np.percentile(recent, 95)) / 1000 + 0.005 if recent else base
                 delay = target if target > delay else max(target, delay - 0.001)
                 heard = self.ring.arrival_time(round(frame.audio_time * self.ring.rate))
