@@ -13,9 +13,9 @@ const int N_JOINTS = 5;
 const int N_EXP = 50;
 
 uniform vec3 joint_rest[N_JOINTS];  // J for the current shape and zero expression
-uniform float exp_coeffs[N_EXP];
-uniform float pose[6];              // global axis-angle, jaw axis-angle (radians)
 uniform int parents[N_JOINTS];
+
+#include "frame.glsl"
 
 layout(std430, binding = 3) readonly buffer JointExpDirs { float joint_exp_dirs[]; };  // (J, 50, 3)
 

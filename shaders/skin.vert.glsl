@@ -13,8 +13,7 @@ const int N_EXP = 50;
 const int N_POSE_DIRS = 36;
 const int N_DIRS = N_SHAPE + N_EXP + N_POSE_DIRS;
 
-uniform float exp_coeffs[N_EXP];
-uniform float pose[6];
+#include "frame.glsl"
 
 layout(std430, binding = 0) readonly buffer Shaped { float shaped[]; };  // (V, 3) T + B_S
 layout(std430, binding = 1) readonly buffer Deltas { float deltas[]; };               // (V, K, 3)

@@ -4,8 +4,8 @@ Passes, in order, one method each:
 
 0. shape pass (transform feedback, V points, only when the identity shape changes): the shaped
    template T + B_S(shape);
-1. joint pass (transform feedback, 5 points): the 5 skinning transforms from 50 expression and
-   6 pose floats (the only per-frame upload, with the identity shape when it changes);
+1. joint pass (transform feedback, 5 points): uploads the frame's 50 expression and 6 pose floats
+   (the only per-frame upload) and computes the 5 skinning transforms;
 2. skin pass (transform feedback, V points): blend shapes and skinning into the positions buffer;
 3. normal pass (transform feedback, V points): smooth vertex normals of the posed mesh;
 4. head pass: draws the posed head with three-point lighting;
@@ -146,6 +146,7 @@ class Renderer:
             "weights": ctx.buffer(geo.weights.tobytes()),
             "joint_exp_dirs": ctx.buffer(geo.joint_exp_dirs.tobytes()),
             "joints": ctx.buffer(reserve=len(geo.parents) * 64),
+            "frame": ctx.buffer(reserve=(N_EXP + N_POSE) * 4),
             "positions": ctx.buffer(reserve=geo.n_vertices * 12),
             "normals": ctx.buffer(reserve=geo.n_vertices * 12),
             "faces": ctx.buffer(geo.faces.tobytes()),
@@ -237,13 +238,12 @@ class Renderer:
     def joint_pass(self, exp: np.ndarray, pose: np.ndarray) -> None:
         """Compute the 5 skinning transforms into the joints buffer."""
         gpu = self._objects()
-        exp_bytes = np.asarray(exp, dtype=np.float32).reshape(N_EXP).tobytes()
-        pose_bytes = np.asarray(pose, dtype=np.float32).reshape(N_POSE).tobytes()
-        gpu.joint_program["exp_coeffs"].write(exp_bytes)
-        gpu.joint_program["pose"].write(pose_bytes)
-        gpu.skin_program["exp_coeffs"].write(exp_bytes)
-        if self.geometry.has_pose_correctives:
-            gpu.skin_program["pose"].write(pose_bytes)
+        frame = np.concatenate(
+            [np.asarray(exp, dtype=np.float32).reshape(N_EXP),
+             np.asarray(pose, dtype=np.float32).reshape(N_POSE)]
+        )
+        gpu.buffers["frame"].write(frame.tobytes())
+        gpu.buffers["frame"].bind_to_storage_buffer(5)
         gpu.buffers["joint_exp_dirs"].bind_to_storage_buffer(3)
         gpu.feedback_target.use()
         gpu.joint_vao.transform(gpu.buffers["joints"], moderngl.POINTS, len(self.geometry.parents))
@@ -254,6 +254,7 @@ class Renderer:
         for binding, name in enumerate(("shaped", "deltas", "weights")):
             gpu.buffers[name].bind_to_storage_buffer(binding)
         gpu.buffers["joints"].bind_to_storage_buffer(4)
+        gpu.buffers["frame"].bind_to_storage_buffer(5)
         gpu.feedback_target.use()
         gpu.skin_vao.transform(gpu.buffers["positions"], moderngl.POINTS, self.geometry.n_vertices)
 
