@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import urllib.error
 import urllib.request
 
@@ -69,6 +70,12 @@ def test_beyond_loopback_every_connection_needs_the_token() -> None:
                 assert stream.hello["protocol"] == 1
             async with connect(f"{url(server)}?token={TOKEN}") as ws:
                 assert json.loads(await ws.recv())["type"] == "hello"
+            # A viewer page served by this server at a LAN address: same origin, with the token.
+            async with connect(
+                f"ws://192.168.1.20:{server.port}/?token={TOKEN}", origin=f"http://192.168.1.20:{server.port}",
+                host="127.0.0.1", port=server.port,
+            ) as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
             status, _ = await asyncio.to_thread(http_get, server.port, "/mesh.json")
             assert status == 401
             status, _ = await asyncio.to_thread(http_get, server.port, f"/mesh.json?token={TOKEN}")
@@ -84,9 +91,19 @@ def test_browser_origins_are_checked() -> None:
                 async with connect(url(server), origin="http://evil.example"):
                     pass
             assert refused.value.response.status_code == 403
-            for origin in (f"http://127.0.0.1:{server.port}", f"http://localhost:{server.port}", "https://studio.example"):
+            for origin in (f"http://127.0.0.1:{server.port}", "https://studio.example"):
                 async with connect(url(server), origin=origin) as ws:
                     assert json.loads(await ws.recv())["type"] == "hello"
+            # The page's own origin is the Host it asked for...
+            own = f"http://localhost:{server.port}"
+            async with connect(f"ws://localhost:{server.port}/", origin=own, host="127.0.0.1", port=server.port) as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
+            # ...but on loopback not a foreign name re-pointed at 127.0.0.1 (DNS rebinding).
+            rebound = f"ws://evil.example:{server.port}/"
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(rebound, origin=f"http://evil.example:{server.port}", host="127.0.0.1", port=server.port):
+                    pass
+            assert refused.value.response.status_code == 403
 
     asyncio.run(scenario())
 
@@ -183,3 +200,20 @@ def test_subscribing_to_an_unknown_style_is_refused_by_the_client_library() -> N
                 assert refused.value.code == "unsupported"
 
     asyncio.run(scenario())
+
+
+def test_a_handshake_with_repeated_headers_is_refused() -> None:
+    def handshake(port: int) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                "Origin: http://evil.example\r\n\r\n".encode()
+            )
+            return sock.recv(200)
+
+    async def scenario() -> bytes:
+        async with running_server(paused_playback(10)) as server:
+            return await asyncio.to_thread(handshake, server.port)
+
+    assert asyncio.run(scenario()).startswith(b"HTTP/1.1 400")

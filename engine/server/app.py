@@ -18,13 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from engine import __version__
 from engine.mapping import ARKIT_NAMES, VRM_NAMES, FaceMapper
 from engine.mapping.names import HEAD_FIELDS
-from engine.server.config import ServerConfig
+from engine.server.config import ServerConfig, is_loopback
 from engine.server.encoding import HEADER, MAGIC, EncodedFrame, PayloadKey
 from engine.server.http import error_response, json_response, response, static_response
 from engine.server.ingest import AudioSink, Utterance
@@ -234,16 +235,26 @@ class StreamServer:
         return static_response(self.config.static_dir, url.path)
 
     def _check_websocket(self, request: Request, query: str) -> Response | None:
-        origin = request.headers.get("Origin")
-        if origin is not None and origin not in self._allowed_origins():
+        try:
+            origin, host = request.headers.get("Origin"), request.headers.get("Host", "")
+        except MultipleValuesError as error:
+            return error_response(HTTPStatus.BAD_REQUEST, f"repeated header {error}")
+        if origin is not None and not self._origin_allowed(origin, host):
             return error_response(HTTPStatus.FORBIDDEN, f"origin {origin} not allowed")
         if not self._connection_token_ok(request, query):
             return error_response(HTTPStatus.UNAUTHORIZED, "token required")
         return None
 
-    def _allowed_origins(self) -> set[str]:
-        hosts = {self.config.host, "localhost", "127.0.0.1", "[::1]"} if self.config.loopback_only else {self.config.host}
-        return {f"http://{host}:{self.port}" for host in hosts} | set(self.config.allowed_origins)
+    def _origin_allowed(self, origin: str, host: str) -> bool:
+        """A browser page may connect if it came from this server (its origin is the Host it asked
+        for) or from an ``--allow-origin``. On loopback the Host must also be a loopback name, so a
+        page whose domain was re-pointed at 127.0.0.1 (DNS rebinding) is refused."""
+        if origin in self.config.allowed_origins:
+            return True
+        if origin != f"http://{host}":
+            return False
+        hostname = urlsplit(origin).hostname or ""
+        return not self.config.loopback_only or hostname in ("localhost", "::1") or is_loopback(hostname)
 
     def _connection_token_ok(self, request: Request, query: str) -> bool:
         """Loopback servers admit anyone; others want ``?token=`` or ``Authorization: Bearer``."""
