@@ -84,10 +84,14 @@ def build_source(args: argparse.Namespace) -> FrameSource:
         raise PosetalkError("nothing to stream: pass --source mic|FILE|network or --params FILE")
     if args.source in ("mic", "network"):
         return _streaming_source(args)
+    import sys
+
     from engine.audio.io import load_audio
 
     audio = load_audio(Path(args.source))
-    return PlaybackSource(_offline_inference(args)(audio), "file", loop=args.loop)
+    inference = _offline_inference(args)
+    print(f"posetalk: inferring {args.source} ({audio.size / 16000:.1f} s of audio) before playing it", file=sys.stderr)
+    return PlaybackSource(inference(audio), "file", loop=args.loop)
 
 
 def _streaming_source(args: argparse.Namespace) -> FrameSource:
