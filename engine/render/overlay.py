@@ -100,16 +100,20 @@ class Overlay:
             self._atlas.filter = (moderngl.NEAREST, moderngl.NEAREST)
         return self._program, self._atlas
 
-    def draw(self, target: moderngl.Framebuffer, lines: list[str]) -> None:
-        """Overlay pass: blend the text panel over what ``target`` holds."""
+    def draw(
+        self, target: moderngl.Framebuffer, lines: list[str], size: tuple[int, int] | None = None
+    ) -> None:
+        """Overlay pass: blend the text panel over what ``target`` holds (``size`` as for
+        :meth:`engine.render.renderer.Renderer.head_pass`)."""
         program, atlas = self._objects()
         vertices = layout_text(lines, self.scale)
         ctx = self.ctx
+        size = size or target.size
         target.use()
-        ctx.viewport = (0, 0, *target.size)
+        ctx.viewport = (0, 0, *size)
         ctx.enable_only(moderngl.BLEND)
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
-        program["viewport"].value = tuple(float(v) for v in target.size)
+        program["viewport"].value = tuple(float(v) for v in size)
         atlas.use(0)
         program["atlas"].value = 0
         buffer = ctx.buffer(vertices.tobytes())

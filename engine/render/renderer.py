@@ -25,8 +25,8 @@ import numpy as np
 from engine.render.camera import Camera
 from engine.render.geometry import HeadGeometry
 from engine.render.shaders import shader_source
+from engine.rig.flame import N_EXP, N_SHAPE
 
-N_EXP = 50
 N_POSE = 6
 
 
@@ -107,7 +107,7 @@ class Renderer:
         self.geometry = geometry
         self.config = config
         self._gpu: _GpuObjects | None = None
-        self._shape = np.zeros(geometry.joint_shape_dirs.shape[2], dtype=np.float32)
+        self._shape = np.zeros(N_SHAPE, dtype=np.float32)
         self._uploaded_shape: np.ndarray | None = None
 
     # GPU objects ---------------------------------------------------------------------------
@@ -272,12 +272,18 @@ class Renderer:
         self.skin_pass()
         self.normal_pass()
 
-    def head_pass(self, target: moderngl.Framebuffer, camera: Camera) -> None:
-        """Draw the posed head into ``target``, clearing it first."""
+    def head_pass(
+        self, target: moderngl.Framebuffer, camera: Camera, size: tuple[int, int] | None = None
+    ) -> None:
+        """Draw the posed head into ``target``, clearing it first.
+
+        ``size`` is the drawable size in pixels, by default the framebuffer's own (a window's
+        default framebuffer changes size when the window is resized).
+        """
         gpu = self._objects()
         ctx = self.ctx
         target.use()
-        size = target.size
+        size = size or target.size
         ctx.viewport = (0, 0, *size)
         ctx.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         ctx.front_face = "ccw"

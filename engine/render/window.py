@@ -27,6 +27,7 @@ from engine.render.motion import FrameInterpolator, PlaybackClock
 from engine.render.overlay import Overlay
 from engine.render.renderer import RenderConfig, Renderer
 from engine.render.video import save_png
+from engine.rig.flame import N_EXP, N_SHAPE
 from engine.stream.frame import Frame
 
 ORBIT_RADIANS_PER_PIXEL = 0.008
@@ -148,7 +149,7 @@ class ViewerWindow:
         camera = framing_camera(self.geometry.center, self.geometry.radius)
         motion = FrameInterpolator()
         clock = PlaybackClock(self.config.playout_delay)
-        rest = (np.zeros(50), np.zeros(6), np.zeros(len(self.geometry.joint_shape_dirs[0, 0])))
+        rest = (np.zeros(N_EXP), np.zeros(6), np.zeros(N_SHAPE))
         drawn = received = 0
         screenshots: list[Path] = []
         fps = 0.0
@@ -162,16 +163,17 @@ class ViewerWindow:
                 sample = motion.sample(display_time) if display_time is not None else None
                 exp, pose, shape = sample if sample is not None else rest
                 camera = controls.apply(camera)
-                target = ctx.detect_framebuffer()
-                if min(target.size) > 0:
+                size = glfw.get_framebuffer_size(window)  # changes when the window is resized
+                if min(size) > 0:  # zero while minimised
                     renderer.set_shape(shape)
                     renderer.pose(exp, pose)
-                    renderer.head_pass(target, camera)
-                    overlay.draw(target, self._overlay_lines(fps, motion.latest, display_time, now_wall))
+                    renderer.head_pass(ctx.screen, camera, size)
+                    lines = self._overlay_lines(fps, motion.latest, display_time, now_wall)
+                    overlay.draw(ctx.screen, lines, size)
                     if controls.screenshot or self._screenshot_requested.is_set():
                         controls.screenshot = False
                         self._screenshot_requested.clear()
-                        screenshots.append(self._screenshot(target, len(screenshots)))
+                        screenshots.append(self._screenshot(ctx.screen, size, len(screenshots)))
                 glfw.swap_buffers(window)
                 drawn += 1
                 current = time.perf_counter()
@@ -213,9 +215,9 @@ class ViewerWindow:
             lines.append("LATENCY  -")
         return lines
 
-    def _screenshot(self, target: moderngl.Framebuffer, index: int) -> Path:
-        width, height = target.size
-        data = target.read(components=3, alignment=1)
+    def _screenshot(self, target: moderngl.Framebuffer, size: tuple[int, int], index: int) -> Path:
+        width, height = size
+        data = target.read(viewport=(0, 0, width, height), components=3, alignment=1)
         image = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1]
         folder = self.config.screenshot_dir
         folder.mkdir(parents=True, exist_ok=True)

@@ -32,8 +32,9 @@ def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
 def ring_faces(n_rings: int, n_columns: int, first: int = 0) -> np.ndarray:
     """Quads (as two triangles) between consecutive closed rings of a lat-long grid.
 
-    Ring r holds vertices ``first + r * n_columns + c``. Rings run bottom to top and columns
-    counter-clockwise seen from above, so triangles face outward.
+    Ring r holds vertices ``first + r * n_columns + c``. Triangles face outward when the columns
+    advance counter-clockwise about the axis that runs from the first ring to the last, seen from
+    its tip.
 
     Returns:
         ((n_rings - 1) * n_columns * 2, 3) int64 triangles.

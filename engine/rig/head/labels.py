@@ -24,9 +24,3 @@ class Labels:
     def is_part(self, name: str) -> np.ndarray:
         """(V,) bool mask of the vertices of one part."""
         return self.part == self.part_names.index(name)
-
-    def lip_side(self) -> np.ndarray:
-        """(V,) +1 above the mouth line, -1 below, 0 at the corners and off the skin."""
-        side = np.zeros(len(self.part))
-        side[: len(self.skin.lip_side)] = self.skin.lip_side
-        return side
