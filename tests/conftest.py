@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+_DISPLAYS = itertools.count()
 
 
 def official_fixture_dirs() -> list[Path]:
@@ -32,3 +40,25 @@ def fixture_id(folder: Path) -> str:
     """A test id that names the folder, unique across the shared and extra roots."""
     origin = "shared" if folder.parent == SHARED_FIXTURES / "official" else "extra"
     return f"{origin}-{folder.name}"
+
+
+@pytest.fixture(scope="module")
+def xvfb_display() -> Iterator[str]:
+    """A private X server (Xvfb) for window tests; skips only where Xvfb is not installed."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed")
+    number = 90 + (os.getpid() + next(_DISPLAYS)) % 400
+    server = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists() and time.monotonic() < deadline and server.poll() is None:
+        time.sleep(0.05)
+    try:
+        assert socket.exists(), "Xvfb did not start"
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
