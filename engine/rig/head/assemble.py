@@ -27,7 +27,7 @@ from engine.rig.head.skin import MOUTH_Y, Skin, build_skin, lower_lip_height, up
 from engine.rig.mesh import smoothstep
 
 EYE_CENTERS = np.array([[0.0330, 0.0215, 0.0], [-0.0330, 0.0215, 0.0]])  # z from the face
-EYE_PROUD = 0.004  # how far the eyeballs stand out of their sockets, metres
+EYE_PROUD = 0.0052  # how far the eyeballs stand out of their sockets, metres
 JAW_HINGE = np.array([0.068, -0.012, 0.004])
 PARENTS = np.array([-1, 0, 1, 1, 1])
 
@@ -40,8 +40,9 @@ class BuiltInHead:
     colors: np.ndarray
 
 
-def _skin_colors(skin: Skin, hair: np.ndarray) -> np.ndarray:
-    """(S, 3) sRGB skin colours: skin tone, lips and their meeting line, brows, nostrils, hair."""
+def _skin_colors(skin: Skin, hair: np.ndarray, eyes: list[np.ndarray]) -> np.ndarray:
+    """(S, 3) sRGB skin colours: skin tone, lips and their meeting line, brows, lash lines around
+    the eyeballs, nostrils, hair."""
     x, y, z = skin.vertices.T
     ax = np.abs(x)
     upper_edge = MOUTH_Y + upper_lip_height(x)
@@ -58,11 +59,17 @@ def _skin_colors(skin: Skin, hair: np.ndarray) -> np.ndarray:
         * smoothstep(0.056, 0.050, ax)
         * (z > 0.03)
     )
+    lashes = np.zeros(len(y))
+    for center in eyes:
+        gap = np.linalg.norm(skin.vertices - center, axis=1) - P.EYE_RADIUS
+        upper = smoothstep(center[1] - 0.004, center[1] + 0.001, y)
+        lashes = np.maximum(lashes, smoothstep(0.0036, 0.0008, gap) * (0.4 + 0.6 * upper))
     nostrils = np.exp(-0.5 * (((ax - 0.0068) / 0.0032) ** 2 + ((y + 0.0245) / 0.0022) ** 2))
     colors = P.SKIN[None] * (1.0 - 0.4 * nostrils[:, None])
     colors = colors * (1 - lips[:, None]) + P.LIPS * lips[:, None]
     colors = colors * (1.0 - 0.45 * crease[:, None])
     colors = colors * (1 - brows[:, None]) + P.BROWS * brows[:, None]
+    colors = colors * (1 - lashes[:, None]) + P.LASHES * lashes[:, None]
     return colors * (1 - hair[:, None]) + P.HAIR * hair[:, None]
 
 
@@ -89,7 +96,7 @@ def _parts(skin: Skin, hair: np.ndarray) -> list[tuple[str, P.Part, np.ndarray]]
         ("right_ear", P.ear(np.array([-0.0775, 0.002, -0.016]), -1.0), NECK),
     ]
     mouth = P.mouth_cavity(cavity, np.array([0.033, 0.023, 0.034]))
-    skin_part = P.Part(skin.vertices, skin.faces, _skin_colors(skin, hair))
+    skin_part = P.Part(skin.vertices, skin.faces, _skin_colors(skin, hair, eyes))
     return [
         ("skin", skin_part, skin_weights(skin)),
         ("cavity", mouth, cavity_weights(mouth.vertices)),

@@ -134,7 +134,7 @@ def _squint(r: Regions) -> np.ndarray:
 
 
 def _blink(r: Regions) -> np.ndarray:
-    # Filling the eye socket brings the lids over the eyeball, which stands 4 mm proud of it.
+    # Filling the eye socket brings the lids over the eyeball, which stands 5 mm proud of it.
     return _vec(r.pair(0.033, 0.0215, 0.0165, 0.0095), 0, -0.0008, 0.0085)
 
 

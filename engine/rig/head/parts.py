@@ -16,6 +16,7 @@ SKIN = np.array([0.86, 0.64, 0.52])
 LIPS = np.array([0.74, 0.38, 0.36])
 HAIR = np.array([0.20, 0.13, 0.09])
 BROWS = np.array([0.26, 0.17, 0.12])
+LASHES = np.array([0.16, 0.10, 0.08])
 TEETH = np.array([0.93, 0.91, 0.84])
 CAVITY = np.array([0.32, 0.07, 0.08])
 TONGUE = np.array([0.72, 0.33, 0.34])
@@ -36,8 +37,8 @@ class Part:
 def eyeball(center: np.ndarray) -> Part:
     """An eyeball looking along +z: sclera, iris and pupil as rings around the front pole."""
     vertices, faces, polar = ellipsoid(center, np.full(3, EYE_RADIUS), 24, 32)
-    iris = smoothstep(0.47, 0.43, polar)[:, None]
-    pupil = smoothstep(0.22, 0.18, polar)[:, None]
+    iris = smoothstep(0.41, 0.37, polar)[:, None]
+    pupil = smoothstep(0.19, 0.15, polar)[:, None]
     colors = SCLERA * (1 - iris) + IRIS * iris
     colors = colors * (1 - pupil) + PUPIL * pupil
     return Part(vertices, faces, colors)
