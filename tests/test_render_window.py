@@ -8,8 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import av
 import numpy as np
@@ -20,19 +18,19 @@ from engine.pipeline.coefficients_file import save_coefficients
 
 @pytest.fixture(scope="module")
 def display():
+    """A private Xvfb server; it picks a free display number and reports it (-displayfd)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed")
-    number = 90 + os.getpid() % 100
+    read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists() and time.monotonic() < deadline and server.poll() is None:
-        time.sleep(0.05)
+    os.close(write_end)
     try:
-        assert socket.exists(), "Xvfb did not start"
+        with os.fdopen(read_end) as report:
+            number = report.readline().strip()  # written once the server accepts clients
+        assert number, "Xvfb did not start"
         yield f":{number}"
     finally:
         server.terminate()
