@@ -66,4 +66,15 @@ def test_live_falls_back_and_serves_frames() -> None:
     assert "no style folder" in str(refused)
     assert process.returncode == 0
     assert "no microphone" in output and "running headless" in output
-    assert re.search(r"(\d+) frames published, 0 deadline misses, 0 failed ticks", output), output
+    assert re.search(r"(\d+) frames published, \d+ deadline misses, 0 failed ticks", output), output
+
+
+def test_live_window_under_a_real_x_server(xvfb_display: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "live", "--model-dir", str(official_fixture_dirs()[0]), "--no-server",
+         "--duration", "3"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "DISPLAY": xvfb_display},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "running headless" not in done.stdout
+    assert re.search(r"(\d+) frames published, \d+ deadline misses, 0 failed ticks", done.stdout), done.stdout
