@@ -106,7 +106,11 @@ class _Input:
 
 
 class ViewerWindow:
-    """A resizable window showing the head driven by frames from ``frames``."""
+    """A resizable window showing the head driven by frames from ``frames``.
+
+    ``frames`` is a queue of frames or a frame-bus subscription; the window closes by itself once
+    a subscription's stream has ``ended``.
+    """
 
     def __init__(
         self,
@@ -155,7 +159,7 @@ class ViewerWindow:
         fps = 0.0
         started = last = time.perf_counter()
         try:
-            while not glfw.window_should_close(window):
+            while not glfw.window_should_close(window) and not getattr(self.frames, "ended", False):
                 glfw.poll_events()
                 received += self._drain(motion, clock)
                 now_wall = time.time()
