@@ -40,6 +40,8 @@ class WindowConfig:
     size: initial window size in screen coordinates.
     title: window title.
     vsync: swap at the monitor's refresh rate (otherwise as fast as possible).
+    max_fps: cap on the display rate; None means the monitor's refresh rate (the loop also
+        sleeps to it where swapping does not wait, e.g. on a virtual X server).
     playout_delay: seconds the display runs behind the newest frame.
     screenshot_dir: where the S key saves PNGs.
     render: look of the frames.
@@ -48,6 +50,7 @@ class WindowConfig:
     size: tuple[int, int] = (720, 720)
     title: str = "posetalk"
     vsync: bool = True
+    max_fps: float | None = None
     playout_delay: float = 0.08
     screenshot_dir: Path = Path(".")
     render: RenderConfig = RenderConfig()
@@ -59,6 +62,13 @@ class WindowStats:
     frames_received: int
     mean_fps: float
     screenshots: tuple[Path, ...]
+
+
+def _refresh_rate() -> float:
+    """The primary monitor's refresh rate in Hz (60 when GLFW cannot tell)."""
+    monitor = glfw.get_primary_monitor()
+    mode = glfw.get_video_mode(monitor) if monitor else None
+    return float(mode.refresh_rate) if mode and mode.refresh_rate > 0 else 60.0
 
 
 class _Input:
@@ -154,6 +164,7 @@ class ViewerWindow:
         motion = FrameInterpolator()
         clock = PlaybackClock(self.config.playout_delay)
         rest = (np.zeros(N_EXP), np.zeros(6), np.zeros(N_SHAPE))
+        period = 1.0 / (self.config.max_fps or _refresh_rate())
         drawn = received = 0
         screenshots: list[Path] = []
         fps = 0.0
@@ -180,6 +191,7 @@ class ViewerWindow:
                         screenshots.append(self._screenshot(ctx.screen, size, len(screenshots)))
                 glfw.swap_buffers(window)
                 drawn += 1
+                time.sleep(max(0.0, last + period - time.perf_counter()))
                 current = time.perf_counter()
                 fps = 0.9 * fps + 0.1 / max(current - last, 1e-6) if drawn > 1 else 0.0
                 last = current
