@@ -79,6 +79,9 @@ def test_render_user_errors_are_one_line(clip, tmp_path, capsys):
     assert posetalk(["render", "--params", str(params), "--albedo", "a.png",
                      "-o", str(tmp_path / "x.mp4")]) == 1
     assert "--albedo and --uv go together" in capsys.readouterr().err
+    assert posetalk(["render", "--params", str(params), "--size", "97x64",
+                     "-o", str(tmp_path / "x.mp4")]) == 1
+    assert "even width and height" in capsys.readouterr().err
     assert posetalk(["render", "--params", str(tmp_path / "missing.npz"),
                      "-o", str(tmp_path / "x.mp4")]) == 1
     assert "missing.npz" in capsys.readouterr().err

@@ -54,10 +54,12 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.render.head_source import load_head
     from engine.render.offline import render_frames, render_to
-    from engine.render.video import Mp4Writer, PngWriter
+    from engine.render.video import Mp4Writer, PngWriter, check_mp4_size
 
     if args.fps < 1:
         raise PosetalkError(f"--fps must be positive, got {args.fps}")
+    if args.format == "mp4":
+        check_mp4_size(args.size)
     if args.params is None and args.audio is None:
         raise PosetalkError("nothing to render: give --params FILE or an AUDIO file to infer from")
     geometry, description = load_head(args.flame, args.albedo, args.uv)

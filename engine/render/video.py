@@ -14,6 +14,12 @@ from engine.errors import PosetalkError
 AUDIO_RATE = 16000
 
 
+def check_mp4_size(size: tuple[int, int]) -> None:
+    """Raise :class:`PosetalkError` unless H.264 (4:2:0) can encode frames of ``size``."""
+    if size[0] % 2 or size[1] % 2:
+        raise PosetalkError(f"H.264 video needs an even width and height, got {size[0]}x{size[1]}")
+
+
 class Mp4Writer:
     """Streams RGB frames and the matching audio into an MP4 (H.264 video, AAC audio).
 
@@ -25,6 +31,7 @@ class Mp4Writer:
     def __init__(
         self, path: Path, size: tuple[int, int], fps: int, audio: np.ndarray | None
     ) -> None:
+        check_mp4_size(size)
         try:
             self._container = av.open(str(path), mode="w")
         except (av.error.FFmpegError, OSError) as error:
