@@ -11,7 +11,7 @@ import soundfile
 
 from engine.cli import main as posetalk
 from engine.pipeline.coefficients_file import save_coefficients
-from tests.test_rig_flame import FIXTURES
+from tests.flame_fixtures import FIXTURES
 
 
 @pytest.fixture()

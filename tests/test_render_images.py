@@ -11,8 +11,14 @@ from engine.rig.flame import load_flame
 from engine.rig.head import built_in_head
 from engine.rig.head.blendshapes import EXPRESSIONS
 from engine.rig.head.skin import MOUTH_Y
-from tests.render_support import Scene, assert_matches_golden, box_around, mean_change, save_diff
-from tests.test_rig_flame import FIXTURES
+from tests.flame_fixtures import FIXTURES
+from tests.render_support import (
+    Scene,
+    assert_matches_golden,
+    box_around,
+    mean_change,
+    save_diff,
+)
 
 SIZE = (160, 160)
 

@@ -11,7 +11,7 @@ from engine.render.renderer import Renderer
 from engine.rig.flame import flame_vertices, load_flame
 from engine.rig.head import built_in_head
 from engine.rig.mesh import vertex_normals
-from tests.test_rig_flame import FIXTURES, _expected
+from tests.flame_fixtures import FIXTURES, expected_arrays
 
 ATOL = 1e-5  # metres; float32 on the GPU against float64 on the CPU
 
@@ -54,7 +54,7 @@ def test_gpu_skinning_matches_cpu_on_built_in_head(ctx):
 @pytest.mark.parametrize("folder", FIXTURES, ids=lambda folder: folder.name)
 def test_gpu_skinning_matches_flame_fixture(ctx, folder):
     """Pose correctives and the joint chain of a FLAME-format file, frame by frame."""
-    expected = _expected(folder)
+    expected = expected_arrays(folder)
     model = load_flame(folder / "flame_synthetic.pkl")
     renderer = Renderer(ctx, head_geometry(model))
     try:

@@ -17,31 +17,14 @@ from engine.cli import main as posetalk
 from engine.errors import PosetalkError
 from engine.rig.flame import flame_vertices, load_flame
 from engine.rig.lbs import batch_rigid_transform, batch_rodrigues
+from tests.flame_fixtures import FIXTURES, TOLERANCE, expected_arrays
 
-SHARED_FLAME = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "flame"
-TOLERANCE = 1e-5
-
-
-def _fixture_dirs() -> list[Path]:
-    dirs = [SHARED_FLAME] if SHARED_FLAME.is_dir() else []
-    extra = os.environ.get("POSETALK_FLAME_FIXTURE_DIR")
-    if extra:
-        dirs.append(Path(extra))  # must run, and fail if unreadable
-    return dirs
-
-
-FIXTURES = _fixture_dirs()
 PICKLES = ["flame_synthetic.pkl", "flame_synthetic_plain.pkl"]
 needs_fixture = pytest.mark.skipif(not FIXTURES, reason="no FLAME fixture folder")
 
 
 def _cases() -> list:
     return [pytest.param(d, p, id=f"{d.name}-{p}") for d in FIXTURES for p in PICKLES]
-
-
-def _expected(folder: Path) -> dict[str, np.ndarray]:
-    with np.load(folder / "flame_expected.npz") as data:
-        return dict(data)
 
 
 def _check_parity(model_path: Path, expected: dict[str, np.ndarray]) -> None:
@@ -60,7 +43,7 @@ def _check_parity(model_path: Path, expected: dict[str, np.ndarray]) -> None:
 @needs_fixture
 @pytest.mark.parametrize(("folder", "pickle_name"), _cases())
 def test_flame_pickle_vertices_and_vertices_ignore_global_rot(folder: Path, pickle_name: str):
-    _check_parity(folder / pickle_name, _expected(folder))
+    _check_parity(folder / pickle_name, expected_arrays(folder))
 
 
 @needs_fixture
@@ -68,7 +51,7 @@ def test_flame_pickle_vertices_and_vertices_ignore_global_rot(folder: Path, pick
 def test_flame_convert_npz_parity(folder: Path, pickle_name: str, tmp_path: Path):
     output = tmp_path / "flame.npz"
     assert posetalk(["flame", "convert", str(folder / pickle_name), "-o", str(output)]) == 0
-    _check_parity(output, _expected(folder))
+    _check_parity(output, expected_arrays(folder))
 
 
 def _write_pickle(path: Path, data: object, rename: tuple[bytes, bytes] | None = None) -> Path:
