@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import moderngl
 import numpy as np
 
@@ -40,6 +42,7 @@ GLYPH_W, GLYPH_H = 5, 7
 CELL_W, CELL_H = 6, 9  # glyph plus spacing, in font pixels
 
 
+@lru_cache(maxsize=1)
 def _atlas() -> tuple[np.ndarray, dict[str, int]]:
     """(7, 5 * n) uint8 coverage atlas and each character's column in it."""
     chars = list(GLYPHS)
