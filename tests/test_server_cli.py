@@ -40,7 +40,7 @@ def test_serve_plays_a_params_file_in_real_time_and_ends_cleanly(tmp_path: Path)
 
 def test_serve_reports_a_missing_microphone_in_one_line() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "engine", "serve", "--source", "mic", "--mic-device", "no-such-device-xyz",
+        [sys.executable, "-m", "engine", "serve", "--source", "mic", "--mic", "no-such-device-xyz",
          "--model-dir", str(MODEL_DIR), "--flame", str(FLAME_FIXTURE)],
         capture_output=True,
         text=True,
@@ -54,13 +54,14 @@ def test_network_source_streams_audio_as_it_arrives() -> None:
     from engine.audio.ring import AudioRingBuffer
     from engine.audio.sources import PushSource
     from engine.pipeline.model_files import load_model_files, resolve_model_files
-    from engine.server import StreamingSource
+    from engine.server import EngineSource
     from engine.stream.config import StreamConfig
     from engine.stream.engine import StreamingEngine
 
     loaded = load_model_files(resolve_model_files(MODEL_DIR))
     engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, StreamConfig(), AudioRingBuffer())
-    source = StreamingSource(engine, PushSource(), "network", {"default": loaded.style})
+    push = PushSource()
+    source = EngineSource(engine, "network", push=push)
     rate = 24000
     t = np.arange(int(1.0 * rate)) / rate
     speech = (0.3 * np.sin(2 * np.pi * 180 * t) * np.sin(2 * np.pi * 3 * t)).astype(np.float32)
@@ -71,10 +72,9 @@ def test_network_source_streams_audio_as_it_arrives() -> None:
             assert server.hello()["audio"]["encodings"] == ["pcm_s16le", "pcm_f32le"]
             async with open_stream(url(server)) as stream:
                 await stream.subscribe(["flame"], "binary")
-                assert (await stream.control("style", TOKEN, "s", blend={"default": 1.0}))["action"] == "style"
                 assert (await stream.control("guidance", TOKEN, "g", audio=1.5))["action"] == "guidance"
                 with pytest.raises(StreamError) as unknown:
-                    await stream.control("style", TOKEN, "u", style="nobody")
+                    await stream.control("style", TOKEN, "u", style="nobody")  # no preset folder given
                 assert unknown.value.code == "bad_message"
                 with pytest.raises(StreamError) as unauthorized:
                     await stream.send_utterance(pcm, "wrong token", sample_rate=rate)
@@ -89,7 +89,14 @@ def test_network_source_streams_audio_as_it_arrives() -> None:
                         break
                 return utterance, frames
 
-    utterance, frames = asyncio.run(asyncio.wait_for(scenario(), 120))
+    engine.start()
+    push.start(engine.ring)
+    try:
+        utterance, frames = asyncio.run(asyncio.wait_for(scenario(), 120))
+    finally:
+        push.stop()
+        engine.ring.close()
+        engine.stop()
     assert utterance["samples"] == 16000 and utterance["duration"] == 1.0
     assert len(frames) >= 15  # frames flowed while the audio streamed in (about a second)
     seqs = [frame.seq for frame in frames]

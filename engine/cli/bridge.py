@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.source == "network":
         raise PosetalkError("bridge takes no network audio: run `posetalk serve --source network` for that")
     logging.basicConfig(level=logging.INFO, format="posetalk: %(message)s")
-    source = build_source(args)
+    source, running = build_source(args)
     frames = mapped_frames(source, build_mapper(args, head_mesh(args)))
     if args.target == "vts":
         from engine.bridges.vts import VtsBridge, VtsConfig
@@ -53,5 +53,6 @@ def run(args: argparse.Namespace) -> int:
         from engine.bridges.vmc import VmcBridge, VmcConfig
 
         bridge = VmcBridge(VmcConfig(host=args.vmc_host, port=args.vmc_port, names=args.names))
-    asyncio.run(bridge.run(frames))
+    with running:
+        asyncio.run(bridge.run(frames))
     return 0

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.stream_options import build_mapper, build_source, head_mesh
     from engine.server import ServerConfig, StreamServer
 
-    source = build_source(args)
+    source, running = build_source(args)
     head = head_mesh(args)
     config = ServerConfig(
         host=args.host,
@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"posetalk: control token {config.token}", file=sys.stderr)
         sys.stderr.flush()
 
-    asyncio.run(server.run(on_listening=announce))
+    with running:
+        asyncio.run(server.run(on_listening=announce))
     print(f"posetalk: stream ended after {server.last_seq + 1} frames", file=sys.stderr)
     return 0

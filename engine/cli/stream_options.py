@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 from engine.cli.options import add_model_arguments, add_sampling_arguments
@@ -12,8 +14,10 @@ from engine.mapping import ArkitMap, EyeMotion, FaceMapper
 from engine.server.mesh import HeadMesh
 from engine.server.sources import FrameSource
 
-if TYPE_CHECKING:
-    from engine.server.inference import OfflineInference  # imports torch
+if TYPE_CHECKING:  # these import torch
+    from engine.audio.sources import AudioSource
+    from engine.server.inference import OfflineInference
+    from engine.stream.engine import StreamingEngine
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +30,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--params", type=Path, help="play saved coefficients (.npz from `posetalk infer`) instead")
     group.add_argument("--loop", action="store_true", help="repeat a file or --params source forever")
-    group.add_argument("--mic-device", help="microphone: device index or part of its name (default: the default input)")
-    group.add_argument("--style-dir", type=Path, help="live sources: style presets NAME.npy for `style` controls")
+    group.add_argument("--mic", help="microphone: device index or part of its name (`posetalk devices`; default: the system's)")
+    group.add_argument("--styles", type=Path, help="live sources: folder of style presets (NAME.npy) clients may select")
     add_model_arguments(parser)
     add_sampling_arguments(parser)
 
@@ -68,8 +72,9 @@ def build_mapper(args: argparse.Namespace, head: HeadMesh) -> FaceMapper:
     return FaceMapper(arkit_map, EyeMotion(blinks=not args.no_blink, saccades=not args.no_saccades))
 
 
-def build_source(args: argparse.Namespace) -> FrameSource:
-    """The frame source the options name; model files load here (slow) before serving starts."""
+def build_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContextManager[object]]:
+    """The frame source the options name, and the context that runs it (a live source's engine
+    and audio); model files load here (slow) before serving starts."""
     from engine.pipeline.coefficients_file import load_coefficients
     from engine.server.sources import PlaybackSource
 
@@ -79,11 +84,11 @@ def build_source(args: argparse.Namespace) -> FrameSource:
         coefficients = load_coefficients(args.params)
         if coefficients.fps != 25:
             raise PosetalkError(f"{args.params}: the stream runs at 25 fps, the file is at {coefficients.fps}")
-        return PlaybackSource(coefficients, "params", loop=args.loop)
+        return PlaybackSource(coefficients, "params", loop=args.loop), nullcontext()
     if args.source is None:
         raise PosetalkError("nothing to stream: pass --source mic|FILE|network or --params FILE")
     if args.source in ("mic", "network"):
-        return _streaming_source(args)
+        return _live_source(args)
     import sys
 
     from engine.audio.io import load_audio
@@ -91,29 +96,42 @@ def build_source(args: argparse.Namespace) -> FrameSource:
     audio = load_audio(Path(args.source))
     inference = _offline_inference(args)
     print(f"posetalk: inferring {args.source} ({audio.size / 16000:.1f} s of audio) before playing it", file=sys.stderr)
-    return PlaybackSource(inference(audio), "file", loop=args.loop)
+    return PlaybackSource(inference(audio), "file", loop=args.loop), nullcontext()
 
 
-def _streaming_source(args: argparse.Namespace) -> FrameSource:
+def _live_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContextManager[object]]:
     """The streaming engine fed by the microphone or by clients' audio (``--source mic|network``)."""
     from engine.audio.ring import AudioRingBuffer
     from engine.audio.sources import MicrophoneConfig, MicrophoneSource, PushSource
     from engine.cli.options import device_from_args, model_files_from_args
     from engine.pipeline.model_files import load_model_files
-    from engine.server.streaming import StreamingSource
+    from engine.server.engine_source import EngineSource
     from engine.stream.config import StreamConfig
     from engine.stream.engine import StreamingEngine
     from engine.stream.style_control import StylePresets
 
-    audio = PushSource() if args.source == "network" else MicrophoneSource(MicrophoneConfig(device=args.mic_device))
+    push = PushSource() if args.source == "network" else None
+    audio = push or MicrophoneSource(MicrophoneConfig(device=args.mic))
     loaded = load_model_files(model_files_from_args(args), device_from_args(args))
+    presets = StylePresets(args.styles, loaded.model.config.d_style) if args.styles else None
     config = StreamConfig(cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style)
-    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, config, AudioRingBuffer())
-    styles = {} if loaded.style is None else {"default": loaded.style}
-    if args.style_dir is not None:
-        presets = StylePresets(args.style_dir, loaded.model.config.d_style)
-        styles |= {name: presets.load(name) for name in presets.names()}
-    return StreamingSource(engine, audio, args.source, styles)
+    engine = StreamingEngine(
+        loaded.model, loaded.stats, loaded.shape, loaded.style, config, AudioRingBuffer(), presets=presets
+    )
+    return EngineSource(engine, args.source, push=push), _running(engine, audio)
+
+
+@contextmanager
+def _running(engine: StreamingEngine, audio: AudioSource) -> Iterator[None]:
+    """The engine and its audio, started for the block and stopped after it."""
+    engine.start()
+    audio.start(engine.ring)
+    try:
+        yield
+    finally:
+        audio.stop()
+        engine.ring.close()
+        engine.stop()
 
 
 def _offline_inference(args: argparse.Namespace) -> OfflineInference:

@@ -28,7 +28,7 @@ from engine.mapping.names import HEAD_FIELDS
 from engine.server.config import ServerConfig, is_loopback
 from engine.server.encoding import HEADER, MAGIC, EncodedFrame, PayloadKey
 from engine.server.http import error_response, json_response, response, static_response
-from engine.server.ingest import AudioSink, Utterance
+from engine.server.ingest import Utterance
 from engine.server.mesh import HeadMesh
 from engine.server.protocol import (
     AUDIO_ENCODINGS,
@@ -186,9 +186,9 @@ class StreamServer:
             session.push_reply({"type": "ack", "id": request.request_id, "action": request.action, **extra})
         elif isinstance(request, AudioStart):
             self._authorize(request.token, None)
-            if not isinstance(self.source, AudioSink):
+            if self.source.audio_sink is None:
                 raise ProtocolError("unsupported", f"the {self.source.kind} source takes no audio")
-            self._audio[session] = self.source.open_utterance(request)
+            self._audio[session] = self.source.audio_sink.open_utterance(request)
             session.push_reply({"type": "ack", "action": "audio_start"})
         elif isinstance(request, AudioEnd):
             utterance = self._audio.pop(session, None)
@@ -299,7 +299,7 @@ class StreamServer:
                 "queue_frames": self.config.queue_frames,
             },
         }
-        if isinstance(self.source, AudioSink):
+        if self.source.audio_sink is not None:
             hello["audio"] = {"encodings": list(AUDIO_ENCODINGS), "sample_rates": list(AUDIO_RATES)}
         return hello
 

@@ -2,6 +2,8 @@
 
 The engine runs on its own threads and publishes to its frame bus; this source subscribes and
 hands frames to the event loop through a worker thread, so the loop never blocks on the engine.
+Whoever builds the source starts and stops the engine and its audio. With a :class:`PushSource`
+(``posetalk serve --source network``) clients' audio chunks are pushed into it as they arrive.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.audio.sources import PushSource
 from engine.errors import PosetalkError
+from engine.server.ingest import PushIngest
 from engine.server.protocol import Control, ControlAction, ProtocolError
 from engine.stream.engine import StreamingEngine
 from engine.stream.frame import Frame
@@ -26,10 +30,13 @@ STYLE_TRANSITION_S = 0.5
 class EngineSource:
     """Frames of a running :class:`StreamingEngine`; ``kind`` names its audio (e.g. "mic")."""
 
-    def __init__(self, engine: StreamingEngine, kind: str, queue_frames: int = 50) -> None:
+    def __init__(
+        self, engine: StreamingEngine, kind: str, queue_frames: int = 50, push: PushSource | None = None
+    ) -> None:
         self.engine = engine
         self.kind = kind
         self.subscription = engine.bus.subscribe(queue_frames)
+        self.audio_sink = PushIngest(push) if push is not None else None
 
     async def frames(self) -> AsyncIterator[Frame]:
         while True:

@@ -8,7 +8,7 @@ speaks. ``audio_end`` only closes the utterance: the face already follows the au
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
@@ -51,10 +51,14 @@ class Utterance:
         return {"index": self.index, "samples": samples, "duration": samples / MODEL_RATE}
 
 
-@runtime_checkable
-class AudioSink(Protocol):
-    """A frame source that takes client audio."""
+class PushIngest:
+    """Where clients' utterances go: a :class:`PushSource` feeding the streaming engine."""
+
+    def __init__(self, push: PushSource) -> None:
+        self.push = push
+        self._utterances = 0
 
     def open_utterance(self, start: AudioStart) -> Utterance:
-        """Begin an utterance from one client."""
-        ...
+        """Begin an utterance from one client (numbered from 1)."""
+        self._utterances += 1
+        return Utterance(start, self.push, self._utterances)

@@ -2,9 +2,9 @@
 
 The interface is an async iterator plus control handling, so the streaming engine (a model running
 on its own thread) plugs in by implementing :class:`FrameSource` and handing frames to the event
-loop with ``loop.call_soon_threadsafe``. Sources here: :class:`PlaybackSource` plays precomputed
-coefficients in real time (``--params`` and ``--source FILE``); the live ones (microphone, network
-audio) are in :mod:`engine.server.streaming`. Coefficients are
+loop from a worker thread. Sources here: :class:`PlaybackSource` plays precomputed coefficients in
+real time (``--params`` and ``--source FILE``); the live one (the streaming engine, fed by the
+microphone or by clients' audio) is :class:`engine.server.engine_source.EngineSource`. Coefficients are
 :class:`~engine.pipeline.coefficients_file.CoefficientSequence` (the ``posetalk infer`` format).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
@@ -21,14 +21,23 @@ from engine.pipeline.coefficients_file import CoefficientSequence
 from engine.server.protocol import Control, ControlAction, ProtocolError
 from engine.stream.frame import Frame
 
+if TYPE_CHECKING:
+    from engine.server.ingest import PushIngest
+
 FPS = 25
-SourceKind = Literal["params", "file", "mic", "network"]
+SourceKind = Literal["params", "file"]
 
 
 class FrameSource(Protocol):
-    """What the server streams from."""
+    """What the server streams from.
 
-    kind: SourceKind
+    Attributes:
+        kind: what the frames come from (in ``hello``).
+        audio_sink: where clients' audio goes (``--source network``), None if the source takes none.
+    """
+
+    kind: str
+    audio_sink: PushIngest | None
 
     def frames(self) -> AsyncIterator[Frame]:
         """Frames in seq order, at the frame rate; the iterator ends when the source does."""
@@ -126,6 +135,7 @@ class PlaybackSource:
 
     def __init__(self, motion: CoefficientSequence, kind: SourceKind, fps: int = FPS, loop: bool = False) -> None:
         self.kind = kind
+        self.audio_sink: PushIngest | None = None
         self.motion = motion
         self.loop = loop
         self.pacer = Pacer(fps)
