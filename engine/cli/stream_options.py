@@ -39,7 +39,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("head and mapping")
     group.add_argument("--flame", type=Path, help="FLAME model (.pkl or .npz) for the mesh and the ARKit map")
-    group.add_argument("--map", type=Path, help="ARKit map from `posetalk map fit` (default: fitted to the head)")
+    group.add_argument("--map", type=Path, help="ARKit map from `posetalk map fit` (default: the built-in head's authored map, or one fitted to --flame)")
     group.add_argument("--no-blink", action="store_true", help="no procedural blinks")
     group.add_argument("--no-saccades", action="store_true", help="no procedural eye saccades")
 
