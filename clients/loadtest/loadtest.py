@@ -152,7 +152,9 @@ def report(args: argparse.Namespace, outcome: dict) -> None:
     print(f"clients with frames out of order: {sum(r.out_of_order > 0 for r in results)}")
     print(f"clients with gaps in seq: {sum(r.missing > 0 for r in results)} (missing frames: {sum(r.missing for r in results)})")
     print(f"server-side drops while the readers were connected (health, last sample): {samples[-1]['dropped']}")
-    shed_at = next((s["t"] for s in samples if s["clients"] <= args.clients), None)
+    # Shed: once every client was connected, the count fell back to the readers alone.
+    full = next((i for i, s in enumerate(samples) if s["clients"] >= args.clients + args.stalled), len(samples))
+    shed_at = next((s["t"] for s in samples[full:] if s["clients"] <= args.clients), None)
     print(f"stalled clients shed: {'yes, by t = %s s' % shed_at if shed_at is not None else 'NO'}")
     rss = [s["rss_mib"] for s in samples if s["rss_mib"] is not None]
     if rss:
