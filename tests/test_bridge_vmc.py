@@ -59,3 +59,26 @@ def test_arkit_perfect_sync_names(names: str, first: str) -> None:
     (messages,) = receive_bundles(names, 1)
     sent = [m.params[0] for m in messages if m.address == "/VMC/Ext/Blend/Val"]
     assert len(sent) == len(ARKIT_NAMES) and sent[0] == first
+
+
+def test_bridge_command_sends_a_params_clip(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from engine.pipeline.coefficients_file import save_coefficients
+    from tests.stream_support import FLAME_FIXTURE
+
+    clip = coefficients(25)
+    save_coefficients(tmp_path / "clip.npz", clip.exp, clip.pose, clip.shape, 25)
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(30)
+    result = subprocess.run(
+        [sys.executable, "-m", "engine", "bridge", "vmc", "--params", str(tmp_path / "clip.npz"),
+         "--flame", str(FLAME_FIXTURE), "--vmc-port", str(receiver.getsockname()[1]), "--names", "arkit"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    bundles = [OscBundle(receiver.recv(65536)) for _ in range(25)]
+    receiver.close()
+    assert all(any(m.address == "/VMC/Ext/Blend/Apply" for m in bundle) for bundle in bundles)
