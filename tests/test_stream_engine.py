@@ -282,3 +282,21 @@ def test_seam_ratio_by_hand() -> None:
     jump = smooth.copy()
     jump[5:] += 3  # the step into frame 5 is 4 instead of 1
     assert seam_ratio(jump, [5]) == pytest.approx(4.0)
+
+
+def test_a_stream_far_behind_skips_to_the_newest_audio(tiny: LoadedModel) -> None:
+    ring = AudioRingBuffer()
+    ring.write(speech_like_audio(3.0))  # three seconds arrive before the engine has run a tick
+    config = StreamConfig(frames_per_tick=2, steps=1, max_backlog_ms=200)
+    engine = StreamingEngine(tiny.model, tiny.stats, tiny.shape, tiny.style, config, ring, noise=SeededNoise(0))
+    subscription = engine.bus.subscribe(maxsize=1000)
+    engine.start()
+    while engine.stats.frames_published == 0:
+        time.sleep(0.01)
+    ring.close()
+    assert engine.wait(timeout=60)
+    engine.stop()
+    seqs = [f.seq for f in subscription]
+    assert engine.stats.skipped_frames >= 60 and seqs[0] >= 60  # jumped close to the end at once
+    assert seqs == list(range(seqs[0], 75))
+    assert engine.stats.skipped_frames + len(seqs) == 75

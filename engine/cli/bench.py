@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"tick     p50 {tick['p50']:.1f}  p95 {tick['p95']:.1f} ms  (features {report.breakdown_ms['features_p50']:.1f}, "
           f"sampling {report.breakdown_ms['sampling_p50']:.1f})  real-time factor {report.rtf:.3f}")
     print(f"frames   {report.frames}/{report.expected_frames} in order: {report.in_order}  "
-          f"deadline misses {report.deadline_misses}  failed ticks {report.failed_ticks}")
+          f"deadline misses {report.deadline_misses}  skipped {report.skipped_frames}  failed ticks {report.failed_ticks}")
     if report.deviation:
         d = report.deviation
         print(f"deviation from the offline reference: mean {d['mean_abs']:.4f} max {d['max_abs']:.4f} "

@@ -87,6 +87,8 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cfg-scale-style", type=float, default=3.0)
     group.add_argument("--no-silence-gate", action="store_true", help="leave the mouth to the model during silence")
     group.add_argument("--no-cache-memory", action="store_true", help="recompute cross-attention keys/values every step")
+    group.add_argument("--max-backlog", type=float, default=1000.0, metavar="MS",
+                       help="skip ahead (dropping frames) when this far behind the audio (default 1000 ms)")
     group.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
 
@@ -97,6 +99,7 @@ def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
             lookahead_ms=args.lookahead, left_context_ms=args.context, warm_start=args.warm_start,
             cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style,
             silence_gate=not args.no_silence_gate, cache_memory=not args.no_cache_memory,
+            max_backlog_ms=args.max_backlog,
         )
     except ValueError as error:
         raise PosetalkError(str(error)) from None

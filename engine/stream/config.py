@@ -33,6 +33,9 @@ class StreamConfig:
         silence_gate: close the mouth and relax the face while the input is silent.
         cache_memory: compute the decoder's cross-attention keys/values of the audio once per
             window instead of once per step (equal up to float rounding).
+        max_backlog_ms: when the newest audio is this far past what the next tick needs (the
+            machine cannot keep up), skip ahead to it, dropping frames, so latency stays bounded;
+            None never skips (files processed faster than real time, tests).
     """
 
     sampler: SamplerName = "dpmpp-2m"
@@ -51,6 +54,7 @@ class StreamConfig:
     dynamic_threshold: DynamicThreshold | None = None
     silence_gate: bool = True
     cache_memory: bool = True
+    max_backlog_ms: float | None = None
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLER_NAMES:
@@ -61,5 +65,7 @@ class StreamConfig:
             raise ValueError("lookahead and left context cannot be negative")
         if self.warm_start is not None and not 0.0 < self.warm_start <= 1.0:
             raise ValueError("warm_start must lie in (0, 1]")
+        if self.max_backlog_ms is not None and self.max_backlog_ms <= 0:
+            raise ValueError("max_backlog_ms must be positive")
         if self.normalisation == "fixed" and self.audio_std <= 0:
             raise ValueError("fixed normalisation needs a positive audio_std")

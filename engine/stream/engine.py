@@ -45,6 +45,7 @@ class StreamStats:
     failed_ticks: int = 0
     frames_published: int = 0
     deadline_misses: int = 0
+    skipped_frames: int = 0
     latency_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
     tick_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
     features_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
@@ -183,7 +184,12 @@ class StreamingEngine:
                 if plan is None:
                     break
                 if self._paused.is_set():
-                    self._skip(plan)
+                    self._skip(plan.n_emit)
+                    continue
+                if (behind := self._frames_behind(plan)) > 0:
+                    self.stats.skipped_frames += behind
+                    log.warning("%d frames behind the audio; skipping ahead", behind)
+                    self._skip(behind)
                     continue
                 self._run_tick(plan)
         finally:
@@ -192,8 +198,18 @@ class StreamingEngine:
             except queue.Full:  # the pacer has stopped too
                 pass
 
-    def _skip(self, plan: TickPlan) -> None:
-        self.state.next_frame += plan.n_emit
+    def _frames_behind(self, plan: TickPlan) -> int:
+        """Whole frames to skip so the next tick needs the newest audio; 0 within the backlog."""
+        limit = self.config.max_backlog_ms
+        if limit is None or self.ring.closed:
+            return 0
+        backlog = self.ring.end - plan.audio_end
+        if backlog <= limit / 1000 * self.ring.rate:
+            return 0
+        return int(backlog / self.generator.samples_per_frame)
+
+    def _skip(self, n_frames: int) -> None:
+        self.state.next_frame += n_frames
         self.ring.mark_read(round(self.state.next_frame * self.generator.samples_per_frame))
 
     def _run_tick(self, plan: TickPlan) -> None:
