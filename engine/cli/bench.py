@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _setup(args: argparse.Namespace):
+def _setup(args: argparse.Namespace, threads: int):
     import numpy as np
 
     from engine.checkpoint.arrays import CoefficientStats
@@ -43,13 +43,14 @@ def _setup(args: argparse.Namespace):
     config = stream_config_from_args(args)
     if args.checkpoint or args.model_dir:
         loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-        return BenchSetup(loaded.model, loaded.stats, loaded.shape, loaded.style, config, args.duration, not args.no_reference)
+        return BenchSetup(loaded.model, loaded.stats, loaded.shape, loaded.style, config, args.duration,
+                          not args.no_reference, threads=threads)
     model = reference_model(args.model_size or "small").to(device_from_args(args))
     unit = {f"{k}_{s}": (np.zeros if s == "mean" else np.ones)(n, np.float32)
             for k, n in (("exp", 50), ("pose", 6), ("shape", 100)) for s in ("mean", "std")}
     style = np.random.default_rng(0).standard_normal(model.config.d_style).astype(np.float32)
     return BenchSetup(model, CoefficientStats(**unit), np.zeros(100, np.float32), style, config, args.duration,
-                      not args.no_reference)
+                      not args.no_reference, threads=threads)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,18 +59,20 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import PosetalkError
     from engine.stream.bench import run_bench
 
+    from engine.stream.threads import reserve_cores_for_worker
+
     if args.duration <= 0:
         raise PosetalkError("--duration must be positive")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    setup = _setup(args)
+    threads = reserve_cores_for_worker(args.threads)
+    setup = _setup(args, threads)
     if args.quality:
+        torch.set_num_threads(threads)  # the sweep runs on this thread
         return _quality(args, setup)
     described = "checkpoint " + str(args.checkpoint or args.model_dir) if (args.checkpoint or args.model_dir) else \
         f"{args.model_size or 'small'} architecture with random weights"
     print(f"posetalk bench: {described}, {setup.config.sampler} x{setup.config.steps}, "
           f"{setup.config.frames_per_tick} frames/tick, lookahead {setup.config.lookahead_ms:.0f} ms, "
-          f"{args.duration:.0f} s of speech in real time, {torch.get_num_threads()} threads")
+          f"{args.duration:.0f} s of speech in real time, {threads} threads")
     report = run_bench(setup)
     lat, tick = report.latency_ms, report.tick_ms
     print(f"latency  p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f} ms")

@@ -107,22 +107,20 @@ def _p50(values) -> float:
 def run(args: argparse.Namespace) -> int:
     import threading
 
-    import torch
-
     from engine.audio.ring import AudioRingBuffer
     from engine.cli.options import device_from_args, model_files_from_args, stream_config_from_args
     from engine.pipeline.model_files import load_model_files
     from engine.stream.engine import StreamingEngine
     from engine.stream.style_control import StylePresets
+    from engine.stream.threads import reserve_cores_for_worker
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads = reserve_cores_for_worker(args.threads)
     loaded = load_model_files(model_files_from_args(args), device_from_args(args))
     presets = StylePresets(args.styles, loaded.model.config.d_style) if args.styles else None
     source, kind = _audio_source(args)
     ring = AudioRingBuffer()
     engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, stream_config_from_args(args),
-                             ring, presets=presets)
+                             ring, presets=presets, threads=threads)
     server = None if args.no_server else _serve(args, engine, kind)
     engine.start()
     source.start(ring)

@@ -38,6 +38,7 @@ class BenchSetup:
     duration: float
     reference: bool = True
     seed: int = 0
+    threads: int | None = None
 
 
 @dataclass
@@ -97,7 +98,7 @@ def run_bench(setup: BenchSetup) -> BenchReport:
     torch.manual_seed(setup.seed)
     ring = AudioRingBuffer(capacity_seconds=setup.duration + 10)
     engine = StreamingEngine(setup.model, setup.stats, setup.shape, setup.style, setup.config, ring,
-                             noise=SeededNoise(setup.seed))
+                             noise=SeededNoise(setup.seed), threads=setup.threads)
     subscription = engine.bus.subscribe(maxsize=int(setup.duration * engine.fps) + 100)
     source = FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True))
     engine.start()

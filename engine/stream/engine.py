@@ -29,6 +29,7 @@ from engine.stream.frame import Frame
 from engine.stream.generator import StreamGenerator, StreamState, TickOutput, TickPlan
 from engine.stream.silence import SilenceGate
 from engine.stream.style_control import StyleMixer, StylePresets
+from engine.stream.threads import use_threads
 
 log = logging.getLogger("engine.stream")
 
@@ -65,6 +66,8 @@ class StreamingEngine:
         bus: where frames are published (a new one if not given).
         presets: named styles for :meth:`select_style`.
         noise: noise source (seeded randomly by default).
+        threads: intra-op CPU threads of the scheduler thread (see engine/stream/threads.py);
+            None leaves torch's setting.
     """
 
     def __init__(
@@ -78,8 +81,10 @@ class StreamingEngine:
         bus: FrameBus | None = None,
         presets: StylePresets | None = None,
         noise: NoiseSource | None = None,
+        threads: int | None = None,
     ) -> None:
         self.model, self.config, self.ring = model, config, ring
+        self.threads = threads
         self.bus = bus or FrameBus()
         self.presets = presets
         self.fps = model.config.fps
@@ -172,8 +177,22 @@ class StreamingEngine:
     def _plan(self) -> TickPlan | None:
         return self.generator.plan(self.state, self.ring.end if self.ring.closed else None)
 
+    def _warm_up(self) -> None:
+        """Run two throwaway ticks on silence, so first-call costs (allocations, kernel choice)
+        are paid before the stream starts rather than by its first frames' latency."""
+        ring = AudioRingBuffer(capacity_seconds=5)
+        ring.write_silence(ring.capacity)
+        state = StreamState()
+        style = self.styles.style_at(0.0)
+        for _ in range(2):
+            self.generator.tick(ring, state, self.generator.plan(state, None), style)
+        self.generator.reset_audio_statistics()
+
     def _schedule(self) -> None:
+        if self.threads is not None:
+            use_threads(self.threads)
         try:
+            self._warm_up()
             while not self._stop.is_set():
                 plan = self._plan()
                 if plan is None:

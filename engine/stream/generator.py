@@ -93,13 +93,19 @@ class StreamGenerator:
         self.model_config = model.config
         self.samples_per_frame = SAMPLE_RATE / model.config.fps
         self.set_shape(shape)
-        if config.normalisation == "fixed":
-            self.normaliser: RunningNormaliser | FixedNormaliser = FixedNormaliser(config.audio_mean, config.audio_std)
-        else:
-            self.normaliser = RunningNormaliser()
+        self.reset_audio_statistics()
         self.context_frames = max(model.config.n_prev_motions, math.ceil(config.left_context_ms / 1000 * model.config.fps))
         self.lookahead_samples = round(config.lookahead_ms / 1000 * SAMPLE_RATE)
         self.cfg_scale_audio, self.cfg_scale_style = config.cfg_scale_audio, config.cfg_scale_style
+
+    def reset_audio_statistics(self) -> None:
+        """Forget the audio heard so far (running normalisation starts again)."""
+        if self.config.normalisation == "fixed":
+            self.normaliser: RunningNormaliser | FixedNormaliser = FixedNormaliser(
+                self.config.audio_mean, self.config.audio_std
+            )
+        else:
+            self.normaliser = RunningNormaliser()
 
     def set_shape(self, shape: np.ndarray) -> None:
         """Change the identity (100 FLAME shape coefficients) from the next tick on."""
