@@ -291,8 +291,9 @@ def test_a_stream_far_behind_skips_to_the_newest_audio(tiny: LoadedModel) -> Non
     engine = StreamingEngine(tiny.model, tiny.stats, tiny.shape, tiny.style, config, ring, noise=SeededNoise(0))
     subscription = engine.bus.subscribe(maxsize=1000)
     engine.start()
-    while engine.stats.frames_published == 0:
-        time.sleep(0.01)
+    deadline = time.monotonic() + 60
+    while engine.stats.frames_published == 0 and time.monotonic() < deadline and not engine.wait(0.01):
+        pass
     ring.close()
     assert engine.wait(timeout=60)
     engine.stop()

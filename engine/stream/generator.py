@@ -157,9 +157,9 @@ class StreamGenerator:
 
     def _prefix(self, state: StreamState, features: torch.Tensor, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(1, L_p, d_motion) previous motion and (1, L_p, d_model) its audio features; before
-        L_p frames exist, the learned start prefix fills the front."""
+        L_p frames were emitted (or after a skip ahead), the learned start prefix fills the front."""
         n_prev = self.model_config.n_prev_motions
-        have = min(state.next_frame, n_prev)
+        have = 0 if state.history is None else min(state.history.shape[1], n_prev, offset)
         motion = self.model.start_motion_feat[:, have:]
         audio = self.model.start_audio_feat[:, have:]
         if have:
