@@ -29,30 +29,11 @@ def output_paths(output: Path, repetitions: int) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from engine.audio.io import load_audio
-    from engine.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
-    from engine.diffusion.noise import SeededNoise
-    from engine.errors import PosetalkError
+    from engine.cli.options import infer_from_args
     from engine.pipeline.coefficients_file import save_coefficients
-    from engine.pipeline.model_files import load_model_files
-    from engine.pipeline.offline import generate, plan_windows
 
-    audio = load_audio(args.audio)
-    device = device_from_args(args)
-    loaded = load_model_files(model_files_from_args(args), device)
-    options = sampling_options_from_args(args, loaded)
-    config = loaded.model.config
-    total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * config.n_diff_steps
-    with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
-        try:
-            result = generate(
-                loaded.model, loaded.stats, audio, loaded.shape, loaded.style, options,
-                SeededNoise(args.seed, device), on_step=lambda: bar.update(),
-            )
-        except ValueError as error:
-            raise PosetalkError(f"{args.audio}: {error}") from None
+    result = infer_from_args(args, load_audio(args.audio))
     for i, path in enumerate(output_paths(args.output, args.repetitions)):
         save_coefficients(path, result.exp[i], result.pose[i], result.shape[i], result.fps)
         print(f"wrote {path} ({result.exp.shape[1]} frames at {result.fps} fps)")

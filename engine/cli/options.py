@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from engine.diffusion.guidance import Guidance, guidance_from_options
@@ -12,7 +13,7 @@ from engine.diffusion.samplers import SAMPLER_NAMES
 from engine.diffusion.thresholding import DynamicThreshold
 from engine.errors import PosetalkError
 from engine.pipeline.model_files import LoadedModel, ModelFiles, resolve_model_files
-from engine.pipeline.offline import SamplingOptions
+from engine.pipeline.offline import Coefficients, SamplingOptions
 from engine.stream.config import StreamConfig
 
 
@@ -103,3 +104,29 @@ def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
         )
     except ValueError as error:
         raise PosetalkError(str(error)) from None
+
+
+def infer_from_args(args: argparse.Namespace, audio: np.ndarray) -> Coefficients:
+    """Offline inference of (S,) 16 kHz ``audio`` with the model and sampling the options name,
+    with a progress bar; errors name ``args.audio``."""
+    from tqdm import tqdm
+
+    from engine.diffusion.noise import SeededNoise
+    from engine.pipeline.model_files import load_model_files
+    from engine.pipeline.offline import generate, plan_windows
+
+    files = model_files_from_args(args)
+    print(f"model: {files.checkpoint}")
+    device = device_from_args(args)
+    loaded = load_model_files(files, device)
+    options = sampling_options_from_args(args, loaded)
+    config = loaded.model.config
+    total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * config.n_diff_steps
+    with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
+        try:
+            return generate(
+                loaded.model, loaded.stats, audio, loaded.shape, loaded.style, options,
+                SeededNoise(args.seed, device), on_step=lambda: bar.update(),
+            )
+        except ValueError as error:
+            raise PosetalkError(f"{args.audio}: {error}") from None

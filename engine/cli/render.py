@@ -94,27 +94,8 @@ def _motion_and_audio(args: argparse.Namespace) -> tuple[ClipMotion, np.ndarray 
 
 def _infer(args: argparse.Namespace, audio: np.ndarray) -> ClipMotion:
     """Offline inference with the model the options name (as ``posetalk infer`` runs it)."""
-    from tqdm import tqdm
-
-    from engine.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
-    from engine.diffusion.noise import SeededNoise
-    from engine.pipeline.model_files import load_model_files
-    from engine.pipeline.offline import generate, plan_windows
+    from engine.cli.options import infer_from_args
     from engine.render.offline import ClipMotion
 
-    files = model_files_from_args(args)
-    print(f"model: {files.checkpoint}")
-    device = device_from_args(args)
-    loaded = load_model_files(files, device)
-    options = sampling_options_from_args(args, loaded)
-    config = loaded.model.config
-    total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * config.n_diff_steps
-    with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
-        try:
-            result = generate(
-                loaded.model, loaded.stats, audio, loaded.shape, loaded.style, options,
-                SeededNoise(args.seed, device), on_step=lambda: bar.update(),
-            )
-        except ValueError as error:
-            raise PosetalkError(f"{args.audio}: {error}") from None
+    result = infer_from_args(args, audio)
     return ClipMotion(result.exp[0], result.pose[0], result.shape[0], result.fps)
