@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.diffusion.guidance import Guidance, guidance_from_options
+from engine.diffusion.guidance import Guidance, guidance_for_style
 from engine.diffusion.samplers import SAMPLER_NAMES
 from engine.diffusion.thresholding import DynamicThreshold
 from engine.errors import PosetalkError
@@ -62,12 +62,12 @@ def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) ->
     """Guidance on the checkpoint's conditions with the given scales; style guidance only when a
     style is given (without one the style branch would compare the null style with itself)."""
     config = loaded.model.config
-    conditions = [c for c in config.guiding_conditions if c != "style" or loaded.style is not None]
     if args.repetitions < 1:
         raise PosetalkError(f"--repetitions must be at least 1, got {args.repetitions}")
     try:
-        guidance: Guidance = guidance_from_options(
-            conditions, args.cfg_scale_audio, args.cfg_scale_style, args.cfg_mode or config.cfg_mode
+        guidance: Guidance = guidance_for_style(
+            config.guiding_conditions, loaded.style is not None, args.cfg_scale_audio, args.cfg_scale_style,
+            args.cfg_mode or config.cfg_mode,
         )
         threshold = DynamicThreshold(*args.dynamic_threshold) if args.dynamic_threshold else None
     except ValueError as error:

@@ -106,3 +106,13 @@ def guidance_from_options(
     """Guidance with one scale per named condition (audio and style have their own scales)."""
     scales = {"audio": scale_audio, "style": scale_style}
     return Guidance(tuple(conditions), tuple(scales[c] for c in conditions), mode)
+
+
+def guidance_for_style(
+    conditions: Sequence[GuidanceCondition], style_given: bool, scale_audio: float, scale_style: float,
+    mode: GuidanceMode,
+) -> Guidance:
+    """Guidance on a model's conditions; style guidance only when a style is given (without one,
+    the style branch would compare the null style with itself)."""
+    usable = [c for c in conditions if c != "style" or style_given]
+    return guidance_from_options(usable, scale_audio, scale_style, mode)

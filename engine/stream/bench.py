@@ -19,7 +19,7 @@ from engine.audio.ring import RATE, AudioRingBuffer
 from engine.audio.sources import FileConfig, FileSource
 from engine.checkpoint.arrays import CoefficientStats
 from engine.data import SPEECH_SAMPLE
-from engine.diffusion.guidance import guidance_from_options
+from engine.diffusion.guidance import guidance_for_style
 from engine.diffusion.noise import SeededNoise
 from engine.model.talking_head import DiffPoseTalk
 from engine.pipeline.offline import SamplingOptions, generate
@@ -83,8 +83,8 @@ def seam_ratio(coefficients: np.ndarray, seams: list[int]) -> float:
 def _reference(setup: BenchSetup, audio: np.ndarray, seed: int) -> np.ndarray:
     """(L, 54) motion of the published offline pipeline (exp, global rotation, jaw pitch)."""
     config = setup.model.config
-    conditions = tuple(c for c in config.guiding_conditions if c != "style" or setup.style is not None)
-    guidance = guidance_from_options(conditions, setup.config.cfg_scale_audio, setup.config.cfg_scale_style, config.cfg_mode)
+    guidance = guidance_for_style(config.guiding_conditions, setup.style is not None, setup.config.cfg_scale_audio,
+                                  setup.config.cfg_scale_style, config.cfg_mode)
     result = generate(setup.model, setup.stats, audio, setup.shape, setup.style,
                       SamplingOptions(guidance, setup.config.dynamic_threshold), SeededNoise(seed))
     return np.concatenate([result.exp[0], result.pose[0, :, :4]], axis=1)

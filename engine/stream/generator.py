@@ -21,7 +21,7 @@ import torch
 
 from engine.audio.ring import AudioRingBuffer
 from engine.checkpoint.arrays import CoefficientStats
-from engine.diffusion.guidance import Guidance, guidance_from_options
+from engine.diffusion.guidance import Guidance, guidance_for_style
 from engine.diffusion.noise import NoiseSource
 from engine.diffusion.samplers import renoise, run_sampler, spaced_steps
 from engine.model.motion import motion_to_coefficients, normalise_shape
@@ -114,8 +114,8 @@ class StreamGenerator:
 
     def guidance(self, style_given: bool) -> Guidance:
         config = self.model_config
-        conditions = [c for c in config.guiding_conditions if c != "style" or style_given]
-        return guidance_from_options(conditions, self.cfg_scale_audio, self.cfg_scale_style, self.config.cfg_mode or config.cfg_mode)
+        return guidance_for_style(config.guiding_conditions, style_given, self.cfg_scale_audio, self.cfg_scale_style,
+                                  self.config.cfg_mode or config.cfg_mode)
 
     def _frame_sample(self, frame: int) -> int:
         return round(frame * self.samples_per_frame)
