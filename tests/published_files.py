@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.model.architectures import random_model
-from engine.model.config import style_encoder_config_from_args
-from engine.model.positional import sinusoidal_table
-from engine.model.style_encoder import StyleEncoder
+from posetalk.model.architectures import random_model
+from posetalk.model.config import style_encoder_config_from_args
+from posetalk.model.positional import sinusoidal_table
+from posetalk.model.style_encoder import StyleEncoder
 
 BASE_ARGS: dict[str, Any] = dict(
     target="sample", guiding_conditions="audio,style", cfg_mode="incremental", n_diff_steps=8,

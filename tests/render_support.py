@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.render.camera import Camera, framing_camera
-from engine.render.geometry import HeadGeometry
-from engine.render.headless import Offscreen, create_headless_context, render_image
-from engine.render.renderer import Renderer
-from engine.render.video import save_png
+from posetalk.render.camera import Camera, framing_camera
+from posetalk.render.geometry import HeadGeometry
+from posetalk.render.headless import Offscreen, create_headless_context, render_image
+from posetalk.render.renderer import Renderer
+from posetalk.render.video import save_png
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 

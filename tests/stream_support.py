@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.mapping import EyeMotion, FaceMapper, fit_arkit_map
-from engine.pipeline.coefficients_file import CoefficientSequence
-from engine.rig.flame import FlameModel, load_flame
-from engine.server import HeadMesh, PlaybackSource, ServerConfig, StreamServer
-from engine.server.sources import FrameSource
+from posetalk.mapping import EyeMotion, FaceMapper, fit_arkit_map
+from posetalk.pipeline.coefficients_file import CoefficientSequence
+from posetalk.rig.flame import FlameModel, load_flame
+from posetalk.server import HeadMesh, PlaybackSource, ServerConfig, StreamServer
+from posetalk.server.sources import FrameSource
 from tests.conftest import REPO, SHARED_FIXTURES
 
 sys.path.insert(0, str(REPO / "clients" / "python"))
@@ -131,7 +131,7 @@ def masked_text_frame(text: str) -> bytes:
 def start_serve(*args: str | Path, port: int = 0) -> tuple[subprocess.Popen, int]:
     """Start ``posetalk serve`` (``port`` 0: a free one); return the process and its port."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", "--port", str(port), *map(str, args)],
+        [sys.executable, "-m", "posetalk", "serve", "--port", str(port), *map(str, args)],
         stderr=subprocess.PIPE,
         text=True,
     )

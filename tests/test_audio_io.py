@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from engine.audio.io import load_audio
-from engine.errors import PosetalkError
+from posetalk.audio.io import load_audio
+from posetalk.errors import PosetalkError
 
 
 def _tone(rate: int, seconds: float, frequency: float, channels: int) -> np.ndarray:

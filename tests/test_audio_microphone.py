@@ -20,12 +20,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from engine.audio.io import resample
-from engine.audio.resampler import StreamingResampler
-from engine.audio.ring import AudioRingBuffer
-from engine.audio.sources import InputDevice, MicrophoneConfig, MicrophoneSource, SourceStatus, find_input_device
-from engine.audio.sources.devices import BlockCallback
-from engine.errors import PosetalkError
+from posetalk.audio.io import resample
+from posetalk.audio.resampler import StreamingResampler
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.audio.sources import InputDevice, MicrophoneConfig, MicrophoneSource, SourceStatus, find_input_device
+from posetalk.audio.sources.devices import BlockCallback
+from posetalk.errors import PosetalkError
 
 RATE = 16000
 USB_MIC = InputDevice(index=3, name="USB Audio Mic: Device (hw:1,0)", channels=2, default_rate=48000.0)
@@ -96,8 +96,8 @@ def test_lookup_of_an_alsa_virtual_device(tmp_path: Path) -> None:
     )
     script = textwrap.dedent(
         """
-        from engine.audio.sources import MicrophoneConfig, MicrophoneSource
-        from engine.cli.devices import run
+        from posetalk.audio.sources import MicrophoneConfig, MicrophoneSource
+        from posetalk.cli.devices import run
         run(None)
         source = MicrophoneSource(MicrophoneConfig(device="VIRTUAL_MIC"))
         print("found", source.device.index, source.device.name)
@@ -115,7 +115,7 @@ def test_lookup_of_an_alsa_virtual_device(tmp_path: Path) -> None:
 
 def test_devices_command(capsys: pytest.CaptureFixture[str]) -> None:
     sd = portaudio_or_skip()
-    from engine.cli import main
+    from posetalk.cli import main
 
     assert main(["devices"]) == 0
     out = capsys.readouterr().out

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from engine.audio.io import resample
-from engine.audio.resampler import StreamingResampler
+from posetalk.audio.io import resample
+from posetalk.audio.resampler import StreamingResampler
 
 
 def resample_in_blocks(resampler: StreamingResampler, signal: np.ndarray, sizes: np.ndarray) -> np.ndarray:

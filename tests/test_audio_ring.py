@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from engine.audio.ring import AudioRingBuffer
+from posetalk.audio.ring import AudioRingBuffer
 
 
 def ramp(start: int, stop: int) -> np.ndarray:
@@ -145,7 +145,7 @@ def test_arrival_time_names_the_write_that_brought_a_sample():
 
 
 def test_arrival_times_of_forgotten_writes_are_unknown() -> None:
-    from engine.audio.ring import ARRIVALS_KEPT
+    from posetalk.audio.ring import ARRIVALS_KEPT
 
     ring = AudioRingBuffer(capacity_seconds=10)
     for _ in range(ARRIVALS_KEPT + 5):

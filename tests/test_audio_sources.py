@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from engine.audio.io import load_audio, resample
-from engine.audio.ring import AudioRingBuffer
-from engine.audio.sources import (
+from posetalk.audio.io import load_audio, resample
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.audio.sources import (
     AudioSource,
     FileConfig,
     FileSource,
@@ -22,7 +22,7 @@ from engine.audio.sources import (
     SilenceSource,
     SourceStatus,
 )
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 RATE = 16000
 

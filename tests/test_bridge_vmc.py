@@ -10,11 +10,11 @@ import pytest
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
-from engine.bridges import mapped_frames
-from engine.bridges.vmc import VmcBridge, VmcConfig
-from engine.mapping import ARKIT_NAMES, EyeMotion, FaceMapper, fit_arkit_map
-from engine.mapping.names import VRM0_NAMES
-from engine.server import PlaybackSource
+from posetalk.bridges import mapped_frames
+from posetalk.bridges.vmc import VmcBridge, VmcConfig
+from posetalk.mapping import ARKIT_NAMES, EyeMotion, FaceMapper, fit_arkit_map
+from posetalk.mapping.names import VRM0_NAMES
+from posetalk.server import PlaybackSource
 from tests.stream_support import coefficients, synthetic_head
 
 
@@ -65,7 +65,7 @@ def test_bridge_command_sends_a_params_clip(tmp_path) -> None:
     import subprocess
     import sys
 
-    from engine.pipeline.coefficients_file import save_coefficients
+    from posetalk.pipeline.coefficients_file import save_coefficients
     from tests.stream_support import FLAME_FIXTURE
 
     clip = coefficients(25)
@@ -74,7 +74,7 @@ def test_bridge_command_sends_a_params_clip(tmp_path) -> None:
     receiver.bind(("127.0.0.1", 0))
     receiver.settimeout(30)
     result = subprocess.run(
-        [sys.executable, "-m", "engine", "bridge", "vmc", "--params", str(tmp_path / "clip.npz"),
+        [sys.executable, "-m", "posetalk", "bridge", "vmc", "--params", str(tmp_path / "clip.npz"),
          "--flame", str(FLAME_FIXTURE), "--vmc-port", str(receiver.getsockname()[1]), "--names", "arkit"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -15,11 +15,11 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from engine.bridges import mapped_frames
-from engine.bridges.vts import VtsBridge, VtsConfig
-from engine.errors import PosetalkError
-from engine.mapping import EyeMotion, FaceMapper, fit_arkit_map
-from engine.server import PlaybackSource
+from posetalk.bridges import mapped_frames
+from posetalk.bridges.vts import VtsBridge, VtsConfig
+from posetalk.errors import PosetalkError
+from posetalk.mapping import EyeMotion, FaceMapper, fit_arkit_map
+from posetalk.server import PlaybackSource
 from tests.stream_support import coefficients, synthetic_head
 
 DEFAULT_PARAMETERS = {

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoint.arrays import load_shape, load_stats, load_style
-from engine.checkpoint.models import load_denoiser, load_style_encoder
-from engine.errors import PosetalkError
+from posetalk.checkpoint.arrays import load_shape, load_stats, load_style
+from posetalk.checkpoint.models import load_denoiser, load_style_encoder
+from posetalk.errors import PosetalkError
 from tests.published_files import write_model_folder
 
 

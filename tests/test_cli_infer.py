@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import soundfile
 
-from engine.data import SPEECH_SAMPLE
+from posetalk.data import SPEECH_SAMPLE
 from tests.conftest import SHARED_FIXTURES
 
 BASE = SHARED_FIXTURES / "official" / "base"
 
 
 def posetalk(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "posetalk", *map(str, args)], capture_output=True, text=True, timeout=600)
 
 
 def test_infer_ten_seconds_writes_250_frames(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from engine.diffusion.ddpm import ddpm_step, sample_ddpm
-from engine.diffusion.guidance import Guidance, combine_branches, stack_branches
-from engine.diffusion.noise import RecordingNoise, ReplayNoise, SeededNoise
-from engine.diffusion.schedules import SCHEDULE_KINDS, make_schedule
-from engine.diffusion.thresholding import DynamicThreshold
+from posetalk.diffusion.ddpm import ddpm_step, sample_ddpm
+from posetalk.diffusion.guidance import Guidance, combine_branches, stack_branches
+from posetalk.diffusion.noise import RecordingNoise, ReplayNoise, SeededNoise
+from posetalk.diffusion.schedules import SCHEDULE_KINDS, make_schedule
+from posetalk.diffusion.thresholding import DynamicThreshold
 
 
 @pytest.mark.parametrize("kind", SCHEDULE_KINDS)

@@ -22,7 +22,7 @@ TOKEN = "live-test-token"
 def _start_live(*options: str) -> tuple[subprocess.Popen, int, str]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "live", "--model-dir", str(official_fixture_dirs()[0]), "--port", "0",
+        [sys.executable, "-m", "posetalk", "live", "--model-dir", str(official_fixture_dirs()[0]), "--port", "0",
          "--token", TOKEN, *options],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
@@ -71,7 +71,7 @@ def test_live_falls_back_and_serves_frames() -> None:
 
 def test_live_window_under_a_real_x_server(xvfb_display: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "engine", "live", "--model-dir", str(official_fixture_dirs()[0]), "--no-server",
+        [sys.executable, "-m", "posetalk", "live", "--model-dir", str(official_fixture_dirs()[0]), "--no-server",
          "--duration", "3"],
         capture_output=True, text=True, timeout=120, env={**os.environ, "DISPLAY": xvfb_display},
     )

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import PosetalkError
-from engine.mapping import ARKIT_NAMES, VRM_NAMES, ArkitMap, EyeAnimator, EyeMotion, fit_arkit_map
-from engine.mapping.builtin import built_in_arkit_map
-from engine.mapping.fit import expanded_axes, landmarks, target_field
-from engine.mapping.head import head_rotation
-from engine.mapping.names import ARKIT_INDEX, VRM_INDEX
-from engine.mapping.visemes import vrm_from_arkit
+from posetalk.errors import PosetalkError
+from posetalk.mapping import ARKIT_NAMES, VRM_NAMES, ArkitMap, EyeAnimator, EyeMotion, fit_arkit_map
+from posetalk.mapping.builtin import built_in_arkit_map
+from posetalk.mapping.fit import expanded_axes, landmarks, target_field
+from posetalk.mapping.head import head_rotation
+from posetalk.mapping.names import ARKIT_INDEX, VRM_INDEX
+from posetalk.mapping.visemes import vrm_from_arkit
 from tests.stream_support import FLAME_FIXTURE, synthetic_head
 
 
@@ -68,7 +68,7 @@ def test_map_file_round_trip_and_errors(tmp_path: Path) -> None:
 
 def test_map_fit_command(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "engine", "map", "fit", "--flame", str(FLAME_FIXTURE), "-o", str(tmp_path / "m.npz")],
+        [sys.executable, "-m", "posetalk", "map", "fit", "--flame", str(FLAME_FIXTURE), "-o", str(tmp_path / "m.npz")],
         capture_output=True,
         text=True,
         timeout=120,
@@ -78,7 +78,7 @@ def test_map_fit_command(tmp_path: Path) -> None:
 
 
 def test_built_in_map_follows_the_authored_components() -> None:
-    from engine.rig.head.blendshapes import EXPRESSIONS
+    from posetalk.rig.head.blendshapes import EXPRESSIONS
 
     matrix = built_in_arkit_map(EXPRESSIONS).matrix
     column = {name: i for i, name in enumerate(EXPRESSIONS)}

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.diffusion.guidance import Guidance
-from engine.diffusion.noise import SeededNoise
-from engine.pipeline.model_files import load_model_files, resolve_model_files
-from engine.pipeline.offline import SamplingOptions, generate
+from posetalk.diffusion.guidance import Guidance
+from posetalk.diffusion.noise import SeededNoise
+from posetalk.pipeline.model_files import load_model_files, resolve_model_files
+from posetalk.pipeline.offline import SamplingOptions, generate
 from tests.published_files import speech_like_audio, write_model_folder
 
 VARIANTS = {
@@ -76,7 +76,7 @@ def test_old_and_new_weight_norm_names_load_the_same_weights(tmp_path: Path) -> 
 
 
 def test_model_without_style_refuses_a_style_file(tmp_path: Path) -> None:
-    from engine.errors import PosetalkError
+    from posetalk.errors import PosetalkError
 
     folder = write_model_folder(tmp_path / "plain", style_enc_ckpt=None, guiding_conditions="audio")
     np.save(folder / "style.npy", np.zeros(8, np.float32))

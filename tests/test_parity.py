@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoint.arrays import load_shape, load_stats, load_style
-from engine.checkpoint.models import load_denoiser, load_style_encoder
-from engine.diffusion.guidance import Guidance
-from engine.diffusion.noise import ReplayNoise
-from engine.diffusion.schedules import make_schedule
-from engine.diffusion.thresholding import DynamicThreshold
-from engine.model.talking_head import DiffPoseTalk
-from engine.pipeline.offline import SamplingOptions, generate, normalise_audio
-from engine.pipeline.style import extract_style
+from posetalk.checkpoint.arrays import load_shape, load_stats, load_style
+from posetalk.checkpoint.models import load_denoiser, load_style_encoder
+from posetalk.diffusion.guidance import Guidance
+from posetalk.diffusion.noise import ReplayNoise
+from posetalk.diffusion.schedules import make_schedule
+from posetalk.diffusion.thresholding import DynamicThreshold
+from posetalk.model.talking_head import DiffPoseTalk
+from posetalk.pipeline.offline import SamplingOptions, generate, normalise_audio
+from posetalk.pipeline.style import extract_style
 from tests.conftest import fixture_id, official_fixture_dirs
 
 STAGE_TOLERANCE = 1e-4

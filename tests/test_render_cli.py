@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from engine.cli import main as posetalk
-from engine.pipeline.coefficients_file import save_coefficients
+from posetalk.cli import main as posetalk
+from posetalk.pipeline.coefficients_file import save_coefficients
 from tests.flame_fixtures import FIXTURES
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.render.geometry import Albedo, head_geometry
-from engine.render.overlay import Overlay
-from engine.rig.flame import load_flame
-from engine.rig.head import built_in_head
-from engine.rig.head.blendshapes import EXPRESSIONS
-from engine.rig.head.skin import MOUTH_Y
+from posetalk.render.geometry import Albedo, head_geometry
+from posetalk.render.overlay import Overlay
+from posetalk.rig.flame import load_flame
+from posetalk.rig.head import built_in_head
+from posetalk.rig.head.blendshapes import EXPRESSIONS
+from posetalk.rig.head.skin import MOUTH_Y
 from tests.flame_fixtures import FIXTURES
 from tests.render_support import (
     Scene,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.render.motion import FrameInterpolator, PlaybackClock, resample
-from engine.render.shaders import shader_source
-from engine.stream.frame import Frame
+from posetalk.render.motion import FrameInterpolator, PlaybackClock, resample
+from posetalk.render.shaders import shader_source
+from posetalk.stream.frame import Frame
 
 
 def test_resample_keeps_duration_and_interpolates_linearly():

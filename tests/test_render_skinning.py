@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.render.geometry import head_geometry
-from engine.render.headless import create_headless_context
-from engine.render.renderer import Renderer
-from engine.rig.flame import flame_vertices, load_flame
-from engine.rig.head import built_in_head
-from engine.rig.mesh import vertex_normals
+from posetalk.render.geometry import head_geometry
+from posetalk.render.headless import create_headless_context
+from posetalk.render.renderer import Renderer
+from posetalk.rig.flame import flame_vertices, load_flame
+from posetalk.rig.head import built_in_head
+from posetalk.rig.mesh import vertex_normals
 from tests.flame_fixtures import FIXTURES, expected_arrays
 
 ATOL = 1e-5  # metres; float32 on the GPU against float64 on the CPU

@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from engine.pipeline.coefficients_file import save_coefficients
+from posetalk.pipeline.coefficients_file import save_coefficients
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_render_window_draws_live_frames_and_closes(display, tmp_path):
     pose[:, 3] = 0.25 * np.abs(np.sin(np.arange(frames) / 4))
     params = tmp_path / "params.npz"
     save_coefficients(params, np.zeros((frames, 50)), pose, np.zeros((frames, 100)), 25)
-    command = [sys.executable, "-m", "engine", "view", str(params), "--size", "320x240",
+    command = [sys.executable, "-m", "posetalk", "view", str(params), "--size", "320x240",
                "--max-frames", "40", "--screenshot", "--screenshot-dir", str(tmp_path)]
     result = subprocess.run(
         command, env={**os.environ, "DISPLAY": display}, capture_output=True, text=True,

@@ -13,10 +13,10 @@ import pytest
 import scipy.sparse
 from scipy.spatial.transform import Rotation
 
-from engine.cli import main as posetalk
-from engine.errors import PosetalkError
-from engine.rig.flame import flame_vertices, load_flame
-from engine.rig.lbs import batch_rigid_transform, batch_rodrigues
+from posetalk.cli import main as posetalk
+from posetalk.errors import PosetalkError
+from posetalk.rig.flame import flame_vertices, load_flame
+from posetalk.rig.lbs import batch_rigid_transform, batch_rodrigues
 from tests.flame_fixtures import FIXTURES, TOLERANCE, expected_arrays
 
 PICKLES = ["flame_synthetic.pkl", "flame_synthetic_plain.pkl"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.diffusion.noise import SeededNoise
-from engine.diffusion.samplers import renoise, run_sampler, spaced_steps
-from engine.diffusion.schedules import make_schedule
+from posetalk.diffusion.noise import SeededNoise
+from posetalk.diffusion.samplers import renoise, run_sampler, spaced_steps
+from posetalk.diffusion.schedules import make_schedule
 
 MU, S = 0.7, 0.4
 SCHEDULE = make_schedule("cosine", 500)

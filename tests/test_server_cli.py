@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.pipeline.coefficients_file import save_coefficients
+from posetalk.pipeline.coefficients_file import save_coefficients
 from tests.conftest import SHARED_FIXTURES
 from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients, running_server, start_serve, url
 
@@ -40,7 +40,7 @@ def test_serve_plays_a_params_file_in_real_time_and_ends_cleanly(tmp_path: Path)
 
 def test_serve_reports_a_missing_microphone_in_one_line() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "engine", "serve", "--source", "mic", "--mic", "no-such-device-xyz",
+        [sys.executable, "-m", "posetalk", "serve", "--source", "mic", "--mic", "no-such-device-xyz",
          "--model-dir", str(MODEL_DIR), "--flame", str(FLAME_FIXTURE)],
         capture_output=True,
         text=True,
@@ -51,12 +51,12 @@ def test_serve_reports_a_missing_microphone_in_one_line() -> None:
 
 
 def test_network_source_streams_audio_as_it_arrives() -> None:
-    from engine.audio.ring import AudioRingBuffer
-    from engine.audio.sources import PushSource
-    from engine.pipeline.model_files import load_model_files, resolve_model_files
-    from engine.server import EngineSource
-    from engine.stream.config import StreamConfig
-    from engine.stream.engine import StreamingEngine
+    from posetalk.audio.ring import AudioRingBuffer
+    from posetalk.audio.sources import PushSource
+    from posetalk.pipeline.model_files import load_model_files, resolve_model_files
+    from posetalk.server import EngineSource
+    from posetalk.stream.config import StreamConfig
+    from posetalk.stream.engine import StreamingEngine
 
     loaded = load_model_files(resolve_model_files(MODEL_DIR))
     engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, StreamConfig(), AudioRingBuffer())

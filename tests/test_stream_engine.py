@@ -13,18 +13,18 @@ import pytest
 import soundfile
 import torch
 
-from engine.audio.ring import AudioRingBuffer
-from engine.audio.sources import FileConfig, FileSource
-from engine.checkpoint.arrays import CoefficientStats
-from engine.diffusion.noise import ReplayNoise, SeededNoise
-from engine.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
-from engine.stream.bus import FrameBus
-from engine.stream.config import StreamConfig
-from engine.stream.engine import StreamingEngine
-from engine.stream.generator import StreamGenerator, StreamState
-from engine.stream.normaliser import RunningNormaliser
-from engine.stream.silence import SilenceGate
-from engine.stream.style_control import StyleMixer, StylePresets
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.audio.sources import FileConfig, FileSource
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.diffusion.noise import ReplayNoise, SeededNoise
+from posetalk.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
+from posetalk.stream.bus import FrameBus
+from posetalk.stream.config import StreamConfig
+from posetalk.stream.engine import StreamingEngine
+from posetalk.stream.generator import StreamGenerator, StreamState
+from posetalk.stream.normaliser import RunningNormaliser
+from posetalk.stream.silence import SilenceGate
+from posetalk.stream.style_control import StyleMixer, StylePresets
 from tests.conftest import fixture_id, official_fixture_dirs
 from tests.published_files import speech_like_audio, write_model_folder
 
@@ -168,7 +168,7 @@ def test_pause_skips_audio_and_resume_continues(tiny: LoadedModel, tmp_path: Pat
 def test_bus_sheds_the_oldest_frames_of_a_slow_consumer(tiny: LoadedModel) -> None:
     bus = FrameBus()
     fast, slow = bus.subscribe(maxsize=100), bus.subscribe(maxsize=5)
-    from engine.stream.frame import Frame
+    from posetalk.stream.frame import Frame
 
     for seq in range(40):
         bus.publish(Frame(seq, seq / 25, 0.0, np.zeros(50, np.float32), np.zeros(6, np.float32), np.zeros(100, np.float32)))
@@ -207,7 +207,7 @@ def test_style_mixer_blends_linearly_and_switches_to_none_at_once() -> None:
 
 
 def test_style_presets_by_name(tmp_path: Path) -> None:
-    from engine.errors import PosetalkError
+    from posetalk.errors import PosetalkError
 
     np.save(tmp_path / "calm.npy", np.full(8, 0.5, np.float32))
     np.save(tmp_path / "wide.npy", np.zeros(5, np.float32))
@@ -251,7 +251,7 @@ def test_silence_gate_closes_the_mouth_only_in_silence() -> None:
 
 
 def _bench(*options: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "engine", "bench", "--duration", "2", "--json", *options],
+    done = subprocess.run([sys.executable, "-m", "posetalk", "bench", "--duration", "2", "--json", *options],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -275,7 +275,7 @@ def test_bench_smoke_checkpoint_with_deviation() -> None:
 
 
 def test_seam_ratio_by_hand() -> None:
-    from engine.stream.bench import seam_ratio
+    from posetalk.stream.bench import seam_ratio
 
     smooth = np.arange(10, dtype=np.float64)[:, None]  # steps of 1 everywhere
     assert seam_ratio(smooth, [5]) == pytest.approx(1.0)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.pipeline.coefficients_file import save_coefficients
+from posetalk.pipeline.coefficients_file import save_coefficients
 from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients, start_serve
 
 from posetalk_client import open_stream  # noqa: E402

@@ -101,7 +101,7 @@ def health(host: str, port: int) -> dict:
 
 def start_server(serve_args: list[str]) -> tuple[subprocess.Popen, int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "serve", "--port", "0", "--max-clients", "256", *serve_args],
+        [sys.executable, "-m", "posetalk", "serve", "--port", "0", "--max-clients", "256", *serve_args],
         stderr=subprocess.PIPE,
         text=True,
     )

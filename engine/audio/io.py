@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 MODEL_RATE = 16000
 

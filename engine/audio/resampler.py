@@ -4,7 +4,7 @@ Resampling each block on its own (``resample_poly`` per block) zero-pads every b
 live stream clicks at every block boundary. :class:`StreamingResampler` instead holds back the last
 few input samples the filter still needs: the concatenation of its outputs for any split of a signal
 into blocks, followed by :meth:`StreamingResampler.flush`, equals
-:func:`engine.audio.io.resample` of the whole signal (same Kaiser-windowed FIR, same alignment).
+:func:`posetalk.audio.io.resample` of the whole signal (same Kaiser-windowed FIR, same alignment).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 from scipy.signal import firwin
 
-from engine.audio.io import MODEL_RATE
+from posetalk.audio.io import MODEL_RATE
 
 
 def polyphase_filter(up: int, down: int) -> np.ndarray:

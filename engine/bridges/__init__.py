@@ -4,6 +4,6 @@ Each bridge consumes an async iterator of :class:`MappedFrame` (:func:`mapped_fr
 frame source into one), so ``posetalk bridge`` and, later, ``posetalk live`` feed them the same way.
 """
 
-from engine.bridges.feed import MappedFrame, mapped_frames
+from posetalk.bridges.feed import MappedFrame, mapped_frames
 
 __all__ = ["MappedFrame", "mapped_frames"]

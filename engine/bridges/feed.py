@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from engine.mapping import FaceMapper, FaceOutputs
-from engine.server.sources import FrameSource
-from engine.stream.frame import Frame
+from posetalk.mapping import FaceMapper, FaceOutputs
+from posetalk.server.sources import FrameSource
+from posetalk.stream.frame import Frame
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,9 +22,9 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import UDPClient
 
-from engine.bridges.feed import MappedFrame
-from engine.mapping import ARKIT_NAMES, VRM_NAMES
-from engine.mapping.names import VRM0_NAMES
+from posetalk.bridges.feed import MappedFrame
+from posetalk.mapping import ARKIT_NAMES, VRM_NAMES
+from posetalk.mapping.names import VRM0_NAMES
 
 BlendNames = Literal["vrm0", "arkit", "arkit-capitalized"]
 

@@ -24,11 +24,11 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from engine.bridges.config_dir import user_config_dir
-from engine.bridges.feed import MappedFrame
-from engine.bridges.vts_params import custom_parameter_name, custom_parameters, default_parameters
-from engine.errors import PosetalkError
-from engine.mapping import ARKIT_NAMES
+from posetalk.bridges.config_dir import user_config_dir
+from posetalk.bridges.feed import MappedFrame
+from posetalk.bridges.vts_params import custom_parameter_name, custom_parameters, default_parameters
+from posetalk.errors import PosetalkError
+from posetalk.mapping import ARKIT_NAMES
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.mapping import ARKIT_NAMES, FaceOutputs
-from engine.mapping.names import ARKIT_INDEX
+from posetalk.mapping import ARKIT_NAMES, FaceOutputs
+from posetalk.mapping.names import ARKIT_INDEX
 
 # Prefix of the custom parameters that carry the 52 ARKit weights (VTS: 4-32 alphanumerics).
 CUSTOM_PREFIX = "Posetalk"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import PosetalkError
-from engine.model.config import EXP_DIM, SHAPE_DIM
+from posetalk.errors import PosetalkError
+from posetalk.model.config import EXP_DIM, SHAPE_DIM
 
 POSE_DIM = 6
 STAT_SIZES = {"exp": EXP_DIM, "pose": POSE_DIM, "shape": SHAPE_DIM}

@@ -8,13 +8,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.audio.hubert import AudioEncoderError, build_audio_encoder, rename_weight_norm
-from engine.checkpoint.safe_load import load_training_file
-from engine.diffusion.schedules import Schedule, make_schedule
-from engine.errors import PosetalkError
-from engine.model.config import ConfigError, denoiser_config_from_args, style_encoder_config_from_args
-from engine.model.style_encoder import StyleEncoder
-from engine.model.talking_head import DiffPoseTalk
+from posetalk.audio.hubert import AudioEncoderError, build_audio_encoder, rename_weight_norm
+from posetalk.checkpoint.safe_load import load_training_file
+from posetalk.diffusion.schedules import Schedule, make_schedule
+from posetalk.errors import PosetalkError
+from posetalk.model.config import ConfigError, denoiser_config_from_args, style_encoder_config_from_args
+from posetalk.model.style_encoder import StyleEncoder
+from posetalk.model.talking_head import DiffPoseTalk
 
 AUDIO_PREFIX = "audio_encoder."
 SCHEDULE_PREFIX = "diffusion_sched."

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 ALLOWED_GLOBALS: list[Any] = [
     argparse.Namespace,

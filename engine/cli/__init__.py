@@ -2,7 +2,7 @@
 
 Every module in this package that defines ``register(subparsers)`` adds one sub-command; the
 module's ``run(args) -> int`` does the work. Commands hold no logic of their own: they parse
-options, call the engine and report. A :class:`~engine.errors.PosetalkError` becomes one line on
+options, call the engine and report. A :class:`~posetalk.errors.PosetalkError` becomes one line on
 stderr and exit status 1.
 """
 
@@ -14,8 +14,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from engine import __version__
-from engine.errors import PosetalkError
+from posetalk import __version__
+from posetalk.errors import PosetalkError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.cli.options import add_model_arguments, add_stream_arguments, stream_config_from_args
-from engine.model.architectures import MODEL_SIZES
+from posetalk.cli.options import add_model_arguments, add_stream_arguments, stream_config_from_args
+from posetalk.model.architectures import MODEL_SIZES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,11 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _setup(args: argparse.Namespace, threads: int):
     import numpy as np
 
-    from engine.checkpoint.arrays import CoefficientStats
-    from engine.cli.options import device_from_args, model_files_from_args
-    from engine.model.architectures import reference_model
-    from engine.pipeline.model_files import load_model_files
-    from engine.stream.bench import BenchSetup
+    from posetalk.checkpoint.arrays import CoefficientStats
+    from posetalk.cli.options import device_from_args, model_files_from_args
+    from posetalk.model.architectures import reference_model
+    from posetalk.pipeline.model_files import load_model_files
+    from posetalk.stream.bench import BenchSetup
 
     config = stream_config_from_args(args)
     if args.checkpoint or args.model_dir:
@@ -56,10 +56,10 @@ def _setup(args: argparse.Namespace, threads: int):
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from engine.errors import PosetalkError
-    from engine.stream.bench import run_bench
+    from posetalk.errors import PosetalkError
+    from posetalk.stream.bench import run_bench
 
-    from engine.stream.threads import reserve_cores_for_worker
+    from posetalk.stream.threads import reserve_cores_for_worker
 
     if args.duration <= 0:
         raise PosetalkError("--duration must be positive")
@@ -93,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _quality(args: argparse.Namespace, setup) -> int:
-    from engine.audio.io import load_audio
-    from engine.data import SPEECH_SAMPLE
-    from engine.stream.bench import QUALITY_SWEEPS, quality_sweep
+    from posetalk.audio.io import load_audio
+    from posetalk.data import SPEECH_SAMPLE
+    from posetalk.stream.bench import QUALITY_SWEEPS, quality_sweep
 
     audio = load_audio(SPEECH_SAMPLE)[: int(args.duration * 16000)]
     rows = quality_sweep(setup, args.quality, audio)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.stream_options import add_mapping_arguments, add_source_arguments
+from posetalk.cli.stream_options import add_mapping_arguments, add_source_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from engine.bridges import mapped_frames
-    from engine.cli.stream_options import build_mapper, build_source, head_mesh
+    from posetalk.bridges import mapped_frames
+    from posetalk.cli.stream_options import build_mapper, build_source, head_mesh
 
-    from engine.errors import PosetalkError
+    from posetalk.errors import PosetalkError
 
     if args.source == "network":
         raise PosetalkError("bridge takes no network audio: run `posetalk serve --source network` for that")
@@ -46,11 +46,11 @@ def run(args: argparse.Namespace) -> int:
     source, running = build_source(args)
     frames = mapped_frames(source, build_mapper(args, head_mesh(args)))
     if args.target == "vts":
-        from engine.bridges.vts import VtsBridge, VtsConfig
+        from posetalk.bridges.vts import VtsBridge, VtsConfig
 
         bridge = VtsBridge(VtsConfig(url=args.vts_url, token_file=args.token_file, custom_parameters=args.custom_params))
     else:
-        from engine.bridges.vmc import VmcBridge, VmcConfig
+        from posetalk.bridges.vmc import VmcBridge, VmcConfig
 
         bridge = VmcBridge(VmcConfig(host=args.vmc_host, port=args.vmc_port, names=args.names))
     with running:

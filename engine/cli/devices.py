@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.audio.sources.portaudio import PortAudioBackend
+    from posetalk.audio.sources.portaudio import PortAudioBackend
 
     devices = PortAudioBackend().input_devices()
     if not devices:

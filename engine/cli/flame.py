@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.rig.flame import load_flame, save_flame_npz
+    from posetalk.rig.flame import load_flame, save_flame_npz
 
     model = load_flame(args.source)
     output = args.output if args.output.suffix == ".npz" else args.output.with_suffix(".npz")

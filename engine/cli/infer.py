@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.options import add_model_arguments, add_sampling_arguments
+from posetalk.cli.options import add_model_arguments, add_sampling_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,9 +29,9 @@ def output_paths(output: Path, repetitions: int) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.audio.io import load_audio
-    from engine.cli.options import infer_from_args
-    from engine.pipeline.coefficients_file import save_coefficients
+    from posetalk.audio.io import load_audio
+    from posetalk.cli.options import infer_from_args
+    from posetalk.pipeline.coefficients_file import save_coefficients
 
     result = infer_from_args(args, load_audio(args.audio))
     for i, path in enumerate(output_paths(args.output, args.repetitions)):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.options import add_model_arguments, add_stream_arguments
-from engine.cli.stream_options import add_mapping_arguments
+from posetalk.cli.options import add_model_arguments, add_stream_arguments
+from posetalk.cli.stream_options import add_mapping_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _audio_source(args: argparse.Namespace):
     """The microphone, else the file asked for, else (no microphone) the bundled sample, looped."""
-    from engine.audio.sources import FileConfig, FileSource, MicrophoneConfig, MicrophoneSource
-    from engine.data import SPEECH_SAMPLE
-    from engine.errors import PosetalkError
+    from posetalk.audio.sources import FileConfig, FileSource, MicrophoneConfig, MicrophoneSource
+    from posetalk.data import SPEECH_SAMPLE
+    from posetalk.errors import PosetalkError
 
     if args.file is not None:
         return FileSource(FileConfig(args.file, realtime=True, loop=args.loop)), "file"
@@ -55,10 +55,10 @@ def _audio_source(args: argparse.Namespace):
 def _serve(args: argparse.Namespace, engine, kind: str):
     import secrets
 
-    from engine.cli.stream_options import build_mapper, head_mesh
-    from engine.server import ServerConfig, StreamServer
-    from engine.server.background import BackgroundServer
-    from engine.server.engine_source import EngineSource
+    from posetalk.cli.stream_options import build_mapper, head_mesh
+    from posetalk.server import ServerConfig, StreamServer
+    from posetalk.server.background import BackgroundServer
+    from posetalk.server.engine_source import EngineSource
 
     head = head_mesh(args)
     token = args.token or secrets.token_urlsafe(16)
@@ -73,9 +73,9 @@ def _serve(args: argparse.Namespace, engine, kind: str):
 
 def _show(args: argparse.Namespace, engine) -> bool:
     """Run the window until it is closed; False when no window can open here."""
-    from engine.errors import PosetalkError
-    from engine.render.head_source import load_head
-    from engine.render.window import ViewerWindow
+    from posetalk.errors import PosetalkError
+    from posetalk.render.head_source import load_head
+    from posetalk.render.window import ViewerWindow
 
     try:
         geometry, _ = load_head(args.flame)
@@ -107,12 +107,12 @@ def _p50(values) -> float:
 def run(args: argparse.Namespace) -> int:
     import threading
 
-    from engine.audio.ring import AudioRingBuffer
-    from engine.cli.options import device_from_args, model_files_from_args, stream_config_from_args
-    from engine.pipeline.model_files import load_model_files
-    from engine.stream.engine import StreamingEngine
-    from engine.stream.style_control import StylePresets
-    from engine.stream.threads import reserve_cores_for_worker
+    from posetalk.audio.ring import AudioRingBuffer
+    from posetalk.cli.options import device_from_args, model_files_from_args, stream_config_from_args
+    from posetalk.pipeline.model_files import load_model_files
+    from posetalk.stream.engine import StreamingEngine
+    from posetalk.stream.style_control import StylePresets
+    from posetalk.stream.threads import reserve_cores_for_worker
 
     threads = reserve_cores_for_worker(args.threads)
     loaded = load_model_files(model_files_from_args(args), device_from_args(args))

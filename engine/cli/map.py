@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from engine.mapping import ARKIT_NAMES, fit_arkit_map
-    from engine.rig.flame import load_flame
+    from posetalk.mapping import ARKIT_NAMES, fit_arkit_map
+    from posetalk.rig.flame import load_flame
 
     arkit_map = fit_arkit_map(load_flame(args.flame), args.flame.name)
     arkit_map.save(args.output)

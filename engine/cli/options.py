@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.diffusion.guidance import Guidance, guidance_for_style
-from engine.diffusion.samplers import SAMPLER_NAMES
-from engine.diffusion.thresholding import DynamicThreshold
-from engine.errors import PosetalkError
-from engine.pipeline.model_files import LoadedModel, ModelFiles, resolve_model_files
-from engine.pipeline.offline import Coefficients, SamplingOptions
-from engine.stream.config import StreamConfig
+from posetalk.diffusion.guidance import Guidance, guidance_for_style
+from posetalk.diffusion.samplers import SAMPLER_NAMES
+from posetalk.diffusion.thresholding import DynamicThreshold
+from posetalk.errors import PosetalkError
+from posetalk.pipeline.model_files import LoadedModel, ModelFiles, resolve_model_files
+from posetalk.pipeline.offline import Coefficients, SamplingOptions
+from posetalk.stream.config import StreamConfig
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,9 +111,9 @@ def infer_from_args(args: argparse.Namespace, audio: np.ndarray) -> Coefficients
     with a progress bar; errors name ``args.audio``."""
     from tqdm import tqdm
 
-    from engine.diffusion.noise import SeededNoise
-    from engine.pipeline.model_files import load_model_files
-    from engine.pipeline.offline import generate, plan_windows
+    from posetalk.diffusion.noise import SeededNoise
+    from posetalk.pipeline.model_files import load_model_files
+    from posetalk.pipeline.offline import generate, plan_windows
 
     files = model_files_from_args(args)
     print(f"model: {files.checkpoint}")

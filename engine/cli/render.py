@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
-from engine.cli.options import add_model_arguments, add_sampling_arguments
-from engine.errors import PosetalkError
+from posetalk.cli.options import add_model_arguments, add_sampling_arguments
+from posetalk.errors import PosetalkError
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from engine.render.offline import ClipMotion
+    from posetalk.render.offline import ClipMotion
 
 OutputFormat = Literal["mp4", "png"]
 
@@ -52,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from engine.render.head_source import load_head
-    from engine.render.offline import render_frames, render_to
-    from engine.render.video import Mp4Writer, PngWriter, check_mp4_size
+    from posetalk.render.head_source import load_head
+    from posetalk.render.offline import render_frames, render_to
+    from posetalk.render.video import Mp4Writer, PngWriter, check_mp4_size
 
     if args.fps < 1:
         raise PosetalkError(f"--fps must be positive, got {args.fps}")
@@ -79,13 +79,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _motion_and_audio(args: argparse.Namespace) -> tuple[ClipMotion, np.ndarray | None]:
     """The clip's motion and its 16 kHz audio (None when rendering --params without audio)."""
-    from engine.audio.io import load_audio
-    from engine.render.offline import ClipMotion
+    from posetalk.audio.io import load_audio
+    from posetalk.render.offline import ClipMotion
 
     audio_path = args.audio_track or args.audio
     audio = load_audio(audio_path) if audio_path is not None else None
     if args.params is not None:
-        from engine.pipeline.coefficients_file import load_coefficients
+        from posetalk.pipeline.coefficients_file import load_coefficients
 
         sequence = load_coefficients(args.params)
         return ClipMotion(sequence.exp, sequence.pose, sequence.shape, sequence.fps), audio
@@ -94,8 +94,8 @@ def _motion_and_audio(args: argparse.Namespace) -> tuple[ClipMotion, np.ndarray 
 
 def _infer(args: argparse.Namespace, audio: np.ndarray) -> ClipMotion:
     """Offline inference with the model the options name (as ``posetalk infer`` runs it)."""
-    from engine.cli.options import infer_from_args
-    from engine.render.offline import ClipMotion
+    from posetalk.cli.options import infer_from_args
+    from posetalk.render.offline import ClipMotion
 
     result = infer_from_args(args, audio)
     return ClipMotion(result.exp[0], result.pose[0], result.shape[0], result.fps)

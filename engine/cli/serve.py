@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.stream_options import add_mapping_arguments, add_source_arguments
+from posetalk.cli.stream_options import add_mapping_arguments, add_source_arguments
 
 VIEWER_DIR = Path(__file__).resolve().parents[2] / "clients" / "web" / "static"
 
@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     import secrets
     import sys
 
-    from engine.cli.stream_options import build_mapper, build_source, head_mesh
-    from engine.server import ServerConfig, StreamServer
+    from posetalk.cli.stream_options import build_mapper, build_source, head_mesh
+    from posetalk.server import ServerConfig, StreamServer
 
     source, running = build_source(args)
     head = head_mesh(args)

@@ -8,16 +8,16 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
-from engine.cli.options import add_model_arguments, add_sampling_arguments
-from engine.errors import PosetalkError
-from engine.mapping import ArkitMap, EyeMotion, FaceMapper
-from engine.server.mesh import HeadMesh
-from engine.server.sources import FrameSource
+from posetalk.cli.options import add_model_arguments, add_sampling_arguments
+from posetalk.errors import PosetalkError
+from posetalk.mapping import ArkitMap, EyeMotion, FaceMapper
+from posetalk.server.mesh import HeadMesh
+from posetalk.server.sources import FrameSource
 
 if TYPE_CHECKING:  # these import torch
-    from engine.audio.sources import AudioSource
-    from engine.server.inference import OfflineInference
-    from engine.stream.engine import StreamingEngine
+    from posetalk.audio.sources import AudioSource
+    from posetalk.server.inference import OfflineInference
+    from posetalk.stream.engine import StreamingEngine
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,11 +46,11 @@ def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
 
 def head_mesh(args: argparse.Namespace) -> HeadMesh:
     """The head named by ``--flame``, else the built-in head (with its vertex colours)."""
-    from engine.rig.flame import load_flame
+    from posetalk.rig.flame import load_flame
 
     if args.flame is not None:
         return HeadMesh(load_flame(args.flame), args.flame.name)
-    from engine.rig.head.assemble import built_in_head
+    from posetalk.rig.head.assemble import built_in_head
 
     head = built_in_head()
     return HeadMesh(head.model, "built-in head", head.colors)
@@ -61,12 +61,12 @@ def build_mapper(args: argparse.Namespace, head: HeadMesh) -> FaceMapper:
     if args.map is not None:
         arkit_map = ArkitMap.load(args.map)
     elif args.flame is None:
-        from engine.mapping.builtin import built_in_arkit_map
-        from engine.rig.head.blendshapes import EXPRESSIONS
+        from posetalk.mapping.builtin import built_in_arkit_map
+        from posetalk.rig.head.blendshapes import EXPRESSIONS
 
         arkit_map = built_in_arkit_map(EXPRESSIONS)
     else:
-        from engine.mapping import fit_arkit_map
+        from posetalk.mapping import fit_arkit_map
 
         arkit_map = fit_arkit_map(head.model, head.name)
     return FaceMapper(arkit_map, EyeMotion(blinks=not args.no_blink, saccades=not args.no_saccades))
@@ -75,8 +75,8 @@ def build_mapper(args: argparse.Namespace, head: HeadMesh) -> FaceMapper:
 def build_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContextManager[object]]:
     """The frame source the options name, and the context that runs it (a live source's engine
     and audio); model files load here (slow) before serving starts."""
-    from engine.pipeline.coefficients_file import load_coefficients
-    from engine.server.sources import PlaybackSource
+    from posetalk.pipeline.coefficients_file import load_coefficients
+    from posetalk.server.sources import PlaybackSource
 
     if args.params is not None:
         if args.source is not None:
@@ -91,7 +91,7 @@ def build_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContext
         return _live_source(args)
     import sys
 
-    from engine.audio.io import load_audio
+    from posetalk.audio.io import load_audio
 
     audio = load_audio(Path(args.source))
     inference = _offline_inference(args)
@@ -101,14 +101,14 @@ def build_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContext
 
 def _live_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContextManager[object]]:
     """The streaming engine fed by the microphone or by clients' audio (``--source mic|network``)."""
-    from engine.audio.ring import AudioRingBuffer
-    from engine.audio.sources import MicrophoneConfig, MicrophoneSource, PushSource
-    from engine.cli.options import device_from_args, model_files_from_args
-    from engine.pipeline.model_files import load_model_files
-    from engine.server.engine_source import EngineSource
-    from engine.stream.config import StreamConfig
-    from engine.stream.engine import StreamingEngine
-    from engine.stream.style_control import StylePresets
+    from posetalk.audio.ring import AudioRingBuffer
+    from posetalk.audio.sources import MicrophoneConfig, MicrophoneSource, PushSource
+    from posetalk.cli.options import device_from_args, model_files_from_args
+    from posetalk.pipeline.model_files import load_model_files
+    from posetalk.server.engine_source import EngineSource
+    from posetalk.stream.config import StreamConfig
+    from posetalk.stream.engine import StreamingEngine
+    from posetalk.stream.style_control import StylePresets
 
     push = PushSource() if args.source == "network" else None
     audio = push or MicrophoneSource(MicrophoneConfig(device=args.mic))
@@ -135,9 +135,9 @@ def _running(engine: StreamingEngine, audio: AudioSource) -> Iterator[None]:
 
 
 def _offline_inference(args: argparse.Namespace) -> OfflineInference:
-    from engine.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
-    from engine.pipeline.model_files import load_model_files
-    from engine.server.inference import OfflineInference
+    from posetalk.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
+    from posetalk.pipeline.model_files import load_model_files
+    from posetalk.server.inference import OfflineInference
 
     loaded = load_model_files(model_files_from_args(args), device_from_args(args))
     options = sampling_options_from_args(args, loaded)

@@ -25,10 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_extract(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from engine.checkpoint.arrays import load_stats
-    from engine.checkpoint.models import load_style_encoder
-    from engine.errors import PosetalkError
-    from engine.pipeline.style import extract_style
+    from posetalk.checkpoint.arrays import load_stats
+    from posetalk.checkpoint.models import load_style_encoder
+    from posetalk.errors import PosetalkError
+    from posetalk.pipeline.style import extract_style
 
     encoder = load_style_encoder(args.encoder)
     stats = load_stats(args.stats)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli.render import parse_size
+from posetalk.cli.render import parse_size
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,11 +27,11 @@ def run(args: argparse.Namespace) -> int:
     import queue
     import threading
 
-    from engine.pipeline.coefficients_file import load_coefficients
-    from engine.render.head_source import load_head
-    from engine.render.offline import ClipMotion
-    from engine.render.playback import play_into
-    from engine.render.window import ViewerWindow, WindowConfig
+    from posetalk.pipeline.coefficients_file import load_coefficients
+    from posetalk.render.head_source import load_head
+    from posetalk.render.offline import ClipMotion
+    from posetalk.render.playback import play_into
+    from posetalk.render.window import ViewerWindow, WindowConfig
 
     sequence = load_coefficients(args.params)
     motion = ClipMotion(sequence.exp, sequence.pose, sequence.shape, sequence.fps)

@@ -7,8 +7,8 @@ from typing import Literal
 
 import torch
 
-from engine.diffusion.noise import NoiseSource
-from engine.diffusion.schedules import Schedule
+from posetalk.diffusion.noise import NoiseSource
+from posetalk.diffusion.schedules import Schedule
 
 Denoiser = Callable[[torch.Tensor, int], torch.Tensor]
 """(x_t (N, L, D), t) -> the network's target for x_t: x_0 ("sample") or epsilon ("noise")."""

@@ -14,9 +14,9 @@ from typing import Literal
 
 import torch
 
-from engine.diffusion.ddpm import Denoiser, sample_ddpm
-from engine.diffusion.noise import NoiseSource
-from engine.diffusion.schedules import Schedule
+from posetalk.diffusion.ddpm import Denoiser, sample_ddpm
+from posetalk.diffusion.noise import NoiseSource
+from posetalk.diffusion.schedules import Schedule
 
 SamplerName = Literal["ddpm", "ddim", "dpmpp-2m"]
 SAMPLER_NAMES: tuple[SamplerName, ...] = ("ddpm", "ddim", "dpmpp-2m")

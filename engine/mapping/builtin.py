@@ -1,7 +1,7 @@
 """The ARKit map of the built-in head, read from its authored expression components.
 
 The built-in head's 50 expression components are named displacement fields
-(``engine.rig.head.blendshapes.EXPRESSIONS``, docs/built_in_head.md), most of them the same
+(``posetalk.rig.head.blendshapes.EXPRESSIONS``, docs/built_in_head.md), most of them the same
 muscle actions ARKit names. A coefficient of 1 is the component at its authored extent, taken as
 ARKit weight 1. Symmetric components drive both ARKit sides; ``_left`` / ``_right`` components
 (the face's own sides, like ARKit's) drive one side, and centre-line names by half. Components without an ARKit counterpart
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.mapping.linear import ArkitMap
-from engine.mapping.names import ARKIT_INDEX, ARKIT_NAMES
+from posetalk.mapping.linear import ArkitMap
+from posetalk.mapping.names import ARKIT_INDEX, ARKIT_NAMES
 
 # Component -> ARKit names it drives, for the symmetric components. "{side}" expands to Left/Right.
 SYMMETRIC_TARGETS: dict[str, tuple[str, ...]] = {

@@ -16,9 +16,9 @@ from typing import Literal
 
 import numpy as np
 
-from engine.mapping.linear import N_EXP, ArkitMap
-from engine.mapping.names import ARKIT_INDEX, ARKIT_NAMES
-from engine.rig.flame import FlameModel
+from posetalk.mapping.linear import N_EXP, ArkitMap
+from posetalk.mapping.names import ARKIT_INDEX, ARKIT_NAMES
+from posetalk.rig.flame import FlameModel
 
 Base = Literal["eye_left", "eye_right", "eye_mid", "mouth"]
 

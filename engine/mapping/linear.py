@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import PosetalkError
-from engine.mapping.names import ARKIT_INDEX, ARKIT_NAMES
+from posetalk.errors import PosetalkError
+from posetalk.mapping.names import ARKIT_INDEX, ARKIT_NAMES
 
 N_EXP = 50
 # Jaw pitch (radians) at which jawOpen reaches 1; FLAME's jaw opens with positive rotation about x.

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.mapping.eyes import EyeAnimator, EyeMotion, EyeState
-from engine.mapping.head import head_rotation
-from engine.mapping.linear import ArkitMap
-from engine.mapping.names import ARKIT_INDEX
-from engine.mapping.visemes import vrm_from_arkit
-from engine.stream.frame import Frame
+from posetalk.mapping.eyes import EyeAnimator, EyeMotion, EyeState
+from posetalk.mapping.head import head_rotation
+from posetalk.mapping.linear import ArkitMap
+from posetalk.mapping.names import ARKIT_INDEX
+from posetalk.mapping.visemes import vrm_from_arkit
+from posetalk.stream.frame import Frame
 
 
 @dataclass(frozen=True, eq=False)
@@ -19,7 +19,7 @@ class FaceOutputs:
     """The mapped parameters of one frame.
 
     Attributes:
-        arkit: (52,) float32 ARKit weights in [0, 1], :data:`~engine.mapping.names.ARKIT_NAMES` order.
+        arkit: (52,) float32 ARKit weights in [0, 1], :data:`~posetalk.mapping.names.ARKIT_NAMES` order.
         vrm: (18,) float32 VRM 1.0 expression weights in [0, 1], ``VRM_NAMES`` order.
         quaternion: (4,) float32 head rotation (x, y, z, w).
         euler: (3,) float32 head (pitch, yaw, roll), degrees.

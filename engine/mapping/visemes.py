@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.mapping.names import ARKIT_INDEX, VRM_NAMES
+from posetalk.mapping.names import ARKIT_INDEX, VRM_NAMES
 
 
 def _mean(weights: np.ndarray, *names: str) -> float:

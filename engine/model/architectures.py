@@ -14,9 +14,9 @@ from typing import Any, Literal
 import torch
 from transformers import HubertConfig, HubertModel
 
-from engine.diffusion.schedules import make_schedule
-from engine.model.config import denoiser_config_from_args
-from engine.model.talking_head import DiffPoseTalk
+from posetalk.diffusion.schedules import make_schedule
+from posetalk.model.config import denoiser_config_from_args
+from posetalk.model.talking_head import DiffPoseTalk
 
 ModelSize = Literal["published", "small"]
 MODEL_SIZES: tuple[ModelSize, ...] = ("published", "small")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.diffusion.guidance import GUIDANCE_CONDITIONS, GuidanceCondition, GuidanceMode
-from engine.diffusion.schedules import SCHEDULE_KINDS, ScheduleKind
+from posetalk.diffusion.guidance import GUIDANCE_CONDITIONS, GuidanceCondition, GuidanceMode
+from posetalk.diffusion.schedules import SCHEDULE_KINDS, ScheduleKind
 
 Target = Literal["sample", "noise"]
 PadMode = Literal["zero", "replicate"]

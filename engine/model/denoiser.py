@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.model.cached_decoder import MemoryCache, decode, encode_memory
-from engine.model.config import DenoiserConfig
-from engine.model.positional import FIXED_TABLE_ROWS, add_fixed_encoding, alignment_mask, sinusoidal_table
+from posetalk.model.cached_decoder import MemoryCache, decode, encode_memory
+from posetalk.model.config import DenoiserConfig
+from posetalk.model.positional import FIXED_TABLE_ROWS, add_fixed_encoding, alignment_mask, sinusoidal_table
 
 
 class DenoisingNetwork(nn.Module):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from engine.checkpoint.arrays import CoefficientStats
-from engine.model.config import EXP_DIM
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.model.config import EXP_DIM
 
 
 def _stat(stats: CoefficientStats, name: str, like: torch.Tensor) -> torch.Tensor:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.model.config import StyleEncoderConfig
-from engine.model.positional import FIXED_TABLE_ROWS, add_fixed_encoding, sinusoidal_table
+from posetalk.model.config import StyleEncoderConfig
+from posetalk.model.positional import FIXED_TABLE_ROWS, add_fixed_encoding, sinusoidal_table
 
 
 class StyleEncoder(nn.Module):

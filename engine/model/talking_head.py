@@ -6,14 +6,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.audio.hubert import encode_audio
-from engine.diffusion.schedules import Schedule
-from engine.model.config import SHAPE_DIM, DenoiserConfig
-from engine.model.denoiser import DenoisingNetwork
+from posetalk.audio.hubert import encode_audio
+from posetalk.diffusion.schedules import Schedule
+from posetalk.model.config import SHAPE_DIM, DenoiserConfig
+from posetalk.model.denoiser import DenoisingNetwork
 
 
 class DiffPoseTalk(nn.Module):
-    """Holds the weights; sampling lives in :mod:`engine.model.window` and :mod:`engine.diffusion`.
+    """Holds the weights; sampling lives in :mod:`posetalk.model.window` and :mod:`posetalk.diffusion`.
 
     Args:
         config: hyper-parameters from the checkpoint.

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-from engine.diffusion.guidance import Guidance, combine_branches, stack_branches
-from engine.diffusion.thresholding import DynamicThreshold
-from engine.model.talking_head import DiffPoseTalk
+from posetalk.diffusion.guidance import Guidance, combine_branches, stack_branches
+from posetalk.diffusion.thresholding import DynamicThreshold
+from posetalk.model.talking_head import DiffPoseTalk
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 COLUMNS = {"exp": 50, "pose": 6, "shape": 100}
 DEFAULT_FPS = 25

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.checkpoint.arrays import CoefficientStats, load_shape, load_stats, load_style
-from engine.checkpoint.models import load_denoiser
-from engine.errors import PosetalkError
-from engine.model.talking_head import DiffPoseTalk
+from posetalk.checkpoint.arrays import CoefficientStats, load_shape, load_stats, load_style
+from posetalk.checkpoint.models import load_denoiser
+from posetalk.errors import PosetalkError
+from posetalk.model.talking_head import DiffPoseTalk
 
 DENOISER_FILE = "denoiser.pt"
 STATS_FILE = "stats.npz"

@@ -15,14 +15,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.checkpoint.arrays import CoefficientStats
-from engine.diffusion.ddpm import sample_ddpm
-from engine.diffusion.guidance import Guidance
-from engine.diffusion.noise import NoiseSource
-from engine.diffusion.thresholding import DynamicThreshold
-from engine.model.motion import motion_to_coefficients, normalise_shape
-from engine.model.talking_head import DiffPoseTalk
-from engine.model.window import GuidedDenoiser, WindowConditions, start_conditions
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.diffusion.ddpm import sample_ddpm
+from posetalk.diffusion.guidance import Guidance
+from posetalk.diffusion.noise import NoiseSource
+from posetalk.diffusion.thresholding import DynamicThreshold
+from posetalk.model.motion import motion_to_coefficients, normalise_shape
+from posetalk.model.talking_head import DiffPoseTalk
+from posetalk.model.window import GuidedDenoiser, WindowConditions, start_conditions
 
 SAMPLE_RATE = 16000
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.checkpoint.arrays import CoefficientStats
-from engine.model.motion import coefficients_to_motion
-from engine.model.style_encoder import StyleEncoder
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.model.motion import coefficients_to_motion
+from posetalk.model.style_encoder import StyleEncoder
 
 
 @torch.no_grad()

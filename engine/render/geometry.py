@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.errors import PosetalkError
-from engine.rig.flame import FlameModel
+from posetalk.errors import PosetalkError
+from posetalk.rig.flame import FlameModel
 
 DEFAULT_SKIN = (0.80, 0.62, 0.52)
 

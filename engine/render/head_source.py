@@ -7,8 +7,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from engine.errors import PosetalkError
-from engine.render.geometry import Albedo, HeadGeometry, head_geometry
+from posetalk.errors import PosetalkError
+from posetalk.render.geometry import Albedo, HeadGeometry, head_geometry
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -41,11 +41,11 @@ def load_head(
     if flame is None:
         if albedo is not None:
             raise PosetalkError("--albedo needs --flame: the built-in head has no FLAME UVs")
-        from engine.rig.head import built_in_head
+        from posetalk.rig.head import built_in_head
 
         head = built_in_head()
         return head_geometry(head.model, head.colors), "built-in head (no --flame given)"
-    from engine.rig.flame import load_flame
+    from posetalk.rig.flame import load_flame
 
     model = load_flame(flame)
     texture = None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from engine.errors import PosetalkError
-from engine.render.camera import Camera
-from engine.render.renderer import Renderer
+from posetalk.errors import PosetalkError
+from posetalk.render.camera import Camera
+from posetalk.render.renderer import Renderer
 
 REQUIRED_GL = 430  # storage buffers in the vertex stage
 

@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from engine.stream.frame import Frame
+from posetalk.stream.frame import Frame
 
 
 def resample(values: np.ndarray, source_fps: float, target_fps: float) -> np.ndarray:

@@ -10,11 +10,11 @@ from typing import Protocol
 
 import numpy as np
 
-from engine.render.camera import Camera, framing_camera
-from engine.render.geometry import HeadGeometry
-from engine.render.headless import Offscreen, create_headless_context, render_image
-from engine.render.motion import resample
-from engine.render.renderer import RenderConfig, Renderer
+from posetalk.render.camera import Camera, framing_camera
+from posetalk.render.geometry import HeadGeometry
+from posetalk.render.headless import Offscreen, create_headless_context, render_image
+from posetalk.render.motion import resample
+from posetalk.render.renderer import RenderConfig, Renderer
 
 
 @dataclass(frozen=True)

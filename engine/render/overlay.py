@@ -7,7 +7,7 @@ from functools import lru_cache
 import moderngl
 import numpy as np
 
-from engine.render.shaders import shader_source
+from posetalk.render.shaders import shader_source
 
 # 5x7 glyphs, one string of 7 rows per character ('#' = ink). "\x7f" is a solid block (panels).
 GLYPHS: dict[str, tuple[str, ...]] = {
@@ -107,7 +107,7 @@ class Overlay:
         self, target: moderngl.Framebuffer, lines: list[str], size: tuple[int, int] | None = None
     ) -> None:
         """Overlay pass: blend the text panel over what ``target`` holds (``size`` as for
-        :meth:`engine.render.renderer.Renderer.head_pass`)."""
+        :meth:`posetalk.render.renderer.Renderer.head_pass`)."""
         program, atlas = self._objects()
         vertices = layout_text(lines, self.scale)
         ctx = self.ctx

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from engine.render.offline import ClipMotion
-from engine.stream.frame import Frame
+from posetalk.render.offline import ClipMotion
+from posetalk.stream.frame import Frame
 
 
 def play_into(

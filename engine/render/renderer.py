@@ -9,7 +9,7 @@ Passes, in order, one method each:
 2. skin pass (transform feedback, V points): blend shapes and skinning into the positions buffer;
 3. normal pass (transform feedback, V points): smooth vertex normals of the posed mesh;
 4. head pass: draws the posed head with three-point lighting;
-5. overlay pass (optional): a text panel, drawn by :class:`engine.render.overlay.Overlay`.
+5. overlay pass (optional): a text panel, drawn by :class:`posetalk.render.overlay.Overlay`.
 
 The window and headless paths both drive this class; they only supply the framebuffer. GPU objects
 are created on first use and released by :meth:`Renderer.release`.
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 import moderngl
 import numpy as np
 
-from engine.render.camera import Camera
-from engine.render.geometry import HeadGeometry
-from engine.render.shaders import shader_source
-from engine.rig.flame import N_EXP, N_SHAPE
+from posetalk.render.camera import Camera
+from posetalk.render.geometry import HeadGeometry
+from posetalk.render.shaders import shader_source
+from posetalk.rig.flame import N_EXP, N_SHAPE
 
 N_POSE = 6
 

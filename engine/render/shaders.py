@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
 _INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.MULTILINE)

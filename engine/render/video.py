@@ -9,7 +9,7 @@ from types import TracebackType
 import av
 import numpy as np
 
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 AUDIO_RATE = 16000
 

@@ -20,15 +20,15 @@ import glfw
 import moderngl
 import numpy as np
 
-from engine.errors import PosetalkError
-from engine.render.camera import Camera, framing_camera
-from engine.render.geometry import HeadGeometry
-from engine.render.motion import FrameInterpolator, PlaybackClock
-from engine.render.overlay import Overlay
-from engine.render.renderer import RenderConfig, Renderer
-from engine.render.video import save_png
-from engine.rig.flame import N_EXP, N_SHAPE
-from engine.stream.frame import Frame
+from posetalk.errors import PosetalkError
+from posetalk.render.camera import Camera, framing_camera
+from posetalk.render.geometry import HeadGeometry
+from posetalk.render.motion import FrameInterpolator, PlaybackClock
+from posetalk.render.overlay import Overlay
+from posetalk.render.renderer import RenderConfig, Renderer
+from posetalk.render.video import save_png
+from posetalk.rig.flame import N_EXP, N_SHAPE
+from posetalk.stream.frame import Frame
 
 ORBIT_RADIANS_PER_PIXEL = 0.008
 ZOOM_PER_WHEEL_STEP = 0.9

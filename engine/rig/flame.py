@@ -4,7 +4,7 @@ FLAME (Li et al., SIGGRAPH Asia 2017) has 5 joints (global, neck, jaw, left eye,
 posetalk drives it with 100 identity-shape components, 50 expression components and a (6,) pose
 (global axis-angle, jaw axis-angle); neck and eye rotations stay at zero.
 
-Files: the published pickles (read by :mod:`engine.rig.pickle_compat`) or the plain ``.npz`` that
+Files: the published pickles (read by :mod:`posetalk.rig.pickle_compat`) or the plain ``.npz`` that
 ``posetalk flame convert`` writes (only the arrays used here, no pickle).
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
-from engine.errors import PosetalkError
-from engine.rig.lbs import lbs
-from engine.rig.pickle_compat import load_flame_pickle
+from posetalk.errors import PosetalkError
+from posetalk.rig.lbs import lbs
+from posetalk.rig.pickle_compat import load_flame_pickle
 
 N_SHAPE = 100
 N_EXP = 50

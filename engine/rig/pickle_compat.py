@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 
 class ChumpyArray:

@@ -5,11 +5,11 @@
 :class:`EngineSource` (the streaming engine, fed by the microphone or by audio clients send).
 """
 
-from engine.server.app import StreamServer
-from engine.server.config import ServerConfig
-from engine.server.engine_source import EngineSource
-from engine.server.mesh import HeadMesh
-from engine.server.sources import FrameSource, PlaybackSource
+from posetalk.server.app import StreamServer
+from posetalk.server.config import ServerConfig
+from posetalk.server.engine_source import EngineSource
+from posetalk.server.mesh import HeadMesh
+from posetalk.server.sources import FrameSource, PlaybackSource
 
 __all__ = [
     "EngineSource",

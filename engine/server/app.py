@@ -22,15 +22,15 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from engine import __version__
-from engine.mapping import ARKIT_NAMES, VRM_NAMES, FaceMapper
-from engine.mapping.names import HEAD_FIELDS
-from engine.server.config import ServerConfig, is_loopback
-from engine.server.encoding import HEADER, MAGIC, EncodedFrame, PayloadKey
-from engine.server.http import error_response, json_response, response, static_response
-from engine.server.ingest import Utterance
-from engine.server.mesh import HeadMesh
-from engine.server.protocol import (
+from posetalk import __version__
+from posetalk.mapping import ARKIT_NAMES, VRM_NAMES, FaceMapper
+from posetalk.mapping.names import HEAD_FIELDS
+from posetalk.server.config import ServerConfig, is_loopback
+from posetalk.server.encoding import HEADER, MAGIC, EncodedFrame, PayloadKey
+from posetalk.server.http import error_response, json_response, response, static_response
+from posetalk.server.ingest import Utterance
+from posetalk.server.mesh import HeadMesh
+from posetalk.server.protocol import (
     AUDIO_ENCODINGS,
     AUDIO_RATES,
     CHANNELS,
@@ -43,9 +43,9 @@ from engine.server.protocol import (
     Subscribe,
     parse_message,
 )
-from engine.server.session import ClientSession
-from engine.server.sources import FPS, FrameSource
-from engine.stream.frame import Frame
+from posetalk.server.session import ClientSession
+from posetalk.server.sources import FPS, FrameSource
+from posetalk.stream.frame import Frame
 
 log = logging.getLogger(__name__)
 

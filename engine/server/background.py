@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-from engine.server.app import StreamServer
+from posetalk.server.app import StreamServer
 
 
 class BackgroundServer:

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.mapping import FaceOutputs
-from engine.server.protocol import PROTOCOL_VERSION, Channel, Format
-from engine.stream.frame import Frame
+from posetalk.mapping import FaceOutputs
+from posetalk.server.protocol import PROTOCOL_VERSION, Channel, Format
+from posetalk.stream.frame import Frame
 
 MAGIC = b"PTKF"
 HEADER = struct.Struct("<4sHHIdd7I")

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.audio.sources import PushSource
-from engine.errors import PosetalkError
-from engine.server.ingest import PushIngest
-from engine.server.protocol import Control, ControlAction, ProtocolError
-from engine.stream.engine import StreamingEngine
-from engine.stream.frame import Frame
+from posetalk.audio.sources import PushSource
+from posetalk.errors import PosetalkError
+from posetalk.server.ingest import PushIngest
+from posetalk.server.protocol import Control, ControlAction, ProtocolError
+from posetalk.stream.engine import StreamingEngine
+from posetalk.stream.frame import Frame
 
 ENGINE_CONTROLS: tuple[ControlAction, ...] = ("pause", "resume", "style", "guidance", "shape")
 STYLE_TRANSITION_S = 0.5

@@ -6,17 +6,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.diffusion.guidance import guidance_from_options
-from engine.diffusion.noise import SeededNoise
-from engine.errors import PosetalkError
-from engine.pipeline.coefficients_file import CoefficientSequence
-from engine.pipeline.model_files import LoadedModel
-from engine.pipeline.offline import SamplingOptions, generate
+from posetalk.diffusion.guidance import guidance_from_options
+from posetalk.diffusion.noise import SeededNoise
+from posetalk.errors import PosetalkError
+from posetalk.pipeline.coefficients_file import CoefficientSequence
+from posetalk.pipeline.model_files import LoadedModel
+from posetalk.pipeline.offline import SamplingOptions, generate
 
 
 @dataclass(frozen=True)
 class OfflineInference:
-    """Runs :func:`engine.pipeline.offline.generate` on a whole clip of 16 kHz audio.
+    """Runs :func:`posetalk.pipeline.offline.generate` on a whole clip of 16 kHz audio.
 
     Attributes:
         loaded: the model files.

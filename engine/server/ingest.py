@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.audio.sources import PushSource
-from engine.server.protocol import AudioStart, ProtocolError
+from posetalk.audio.sources import PushSource
+from posetalk.server.protocol import AudioStart, ProtocolError
 
 MODEL_RATE = 16000
 BYTES_PER_SAMPLE = {"pcm_s16le": 2, "pcm_f32le": 4}

@@ -7,8 +7,8 @@ from functools import cached_property
 
 import numpy as np
 
-from engine.rig.flame import FlameModel, flame_vertices
-from engine.stream.frame import Frame
+from posetalk.rig.flame import FlameModel, flame_vertices
+from posetalk.stream.frame import Frame
 
 
 class HeadMesh:

@@ -19,7 +19,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from engine.server.protocol import Subscribe
+from posetalk.server.protocol import Subscribe
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ The interface is an async iterator plus control handling, so the streaming engin
 on its own thread) plugs in by implementing :class:`FrameSource` and handing frames to the event
 loop from a worker thread. Sources here: :class:`PlaybackSource` plays precomputed coefficients in
 real time (``--params`` and ``--source FILE``); the live one (the streaming engine, fed by the
-microphone or by clients' audio) is :class:`engine.server.engine_source.EngineSource`. Coefficients are
-:class:`~engine.pipeline.coefficients_file.CoefficientSequence` (the ``posetalk infer`` format).
+microphone or by clients' audio) is :class:`posetalk.server.engine_source.EngineSource`. Coefficients are
+:class:`~posetalk.pipeline.coefficients_file.CoefficientSequence` (the ``posetalk infer`` format).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
-from engine.pipeline.coefficients_file import CoefficientSequence
-from engine.server.protocol import Control, ControlAction, ProtocolError
-from engine.stream.frame import Frame
+from posetalk.pipeline.coefficients_file import CoefficientSequence
+from posetalk.server.protocol import Control, ControlAction, ProtocolError
+from posetalk.stream.frame import Frame
 
 if TYPE_CHECKING:
-    from engine.server.ingest import PushIngest
+    from posetalk.server.ingest import PushIngest
 
 FPS = 25
 SourceKind = Literal["params", "file"]

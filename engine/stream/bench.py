@@ -15,17 +15,17 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
-from engine.audio.ring import RATE, AudioRingBuffer
-from engine.audio.sources import FileConfig, FileSource
-from engine.checkpoint.arrays import CoefficientStats
-from engine.data import SPEECH_SAMPLE
-from engine.diffusion.guidance import guidance_for_style
-from engine.diffusion.noise import SeededNoise
-from engine.model.talking_head import DiffPoseTalk
-from engine.pipeline.offline import SamplingOptions, generate
-from engine.stream.config import StreamConfig
-from engine.stream.engine import StreamingEngine
-from engine.stream.generator import StreamGenerator, StreamState
+from posetalk.audio.ring import RATE, AudioRingBuffer
+from posetalk.audio.sources import FileConfig, FileSource
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.data import SPEECH_SAMPLE
+from posetalk.diffusion.guidance import guidance_for_style
+from posetalk.diffusion.noise import SeededNoise
+from posetalk.model.talking_head import DiffPoseTalk
+from posetalk.pipeline.offline import SamplingOptions, generate
+from posetalk.stream.config import StreamConfig
+from posetalk.stream.engine import StreamingEngine
+from posetalk.stream.generator import StreamGenerator, StreamState
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from engine.stream.frame import Frame
+from posetalk.stream.frame import Frame
 
 
 class Subscription:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.diffusion.guidance import GuidanceMode
-from engine.diffusion.samplers import SAMPLER_NAMES, SamplerName
-from engine.diffusion.thresholding import DynamicThreshold
+from posetalk.diffusion.guidance import GuidanceMode
+from posetalk.diffusion.samplers import SAMPLER_NAMES, SamplerName
+from posetalk.diffusion.thresholding import DynamicThreshold
 
 Normalisation = Literal["running", "fixed"]
 

@@ -19,19 +19,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine.audio.ring import AudioRingBuffer
-from engine.checkpoint.arrays import CoefficientStats
-from engine.diffusion.noise import NoiseSource, SeededNoise
-from engine.model.talking_head import DiffPoseTalk
-from engine.stream.bus import FrameBus
-from engine.stream.config import StreamConfig
-from engine.stream.frame import Frame
-from engine.stream.generator import StreamGenerator, StreamState, TickOutput, TickPlan
-from engine.stream.silence import SilenceGate
-from engine.stream.style_control import StyleMixer, StylePresets
-from engine.stream.threads import use_threads
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.diffusion.noise import NoiseSource, SeededNoise
+from posetalk.model.talking_head import DiffPoseTalk
+from posetalk.stream.bus import FrameBus
+from posetalk.stream.config import StreamConfig
+from posetalk.stream.frame import Frame
+from posetalk.stream.generator import StreamGenerator, StreamState, TickOutput, TickPlan
+from posetalk.stream.silence import SilenceGate
+from posetalk.stream.style_control import StyleMixer, StylePresets
+from posetalk.stream.threads import use_threads
 
-log = logging.getLogger("engine.stream")
+log = logging.getLogger("posetalk.stream")
 
 RECORDS_KEPT = 100_000
 READY_FRAMES = 250

@@ -19,16 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.audio.ring import AudioRingBuffer
-from engine.checkpoint.arrays import CoefficientStats
-from engine.diffusion.guidance import Guidance, guidance_for_style
-from engine.diffusion.noise import NoiseSource
-from engine.diffusion.samplers import renoise, run_sampler, spaced_steps
-from engine.model.motion import motion_to_coefficients, normalise_shape
-from engine.model.talking_head import DiffPoseTalk
-from engine.model.window import GuidedDenoiser, WindowConditions
-from engine.stream.config import StreamConfig
-from engine.stream.normaliser import FixedNormaliser, RunningNormaliser
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.diffusion.guidance import Guidance, guidance_for_style
+from posetalk.diffusion.noise import NoiseSource
+from posetalk.diffusion.samplers import renoise, run_sampler, spaced_steps
+from posetalk.model.motion import motion_to_coefficients, normalise_shape
+from posetalk.model.talking_head import DiffPoseTalk
+from posetalk.model.window import GuidedDenoiser, WindowConditions
+from posetalk.stream.config import StreamConfig
+from posetalk.stream.normaliser import FixedNormaliser, RunningNormaliser
 
 SAMPLE_RATE = 16000
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.checkpoint.arrays import CoefficientStats
+from posetalk.checkpoint.arrays import CoefficientStats
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.checkpoint.arrays import load_style
-from engine.errors import PosetalkError
+from posetalk.checkpoint.arrays import load_style
+from posetalk.errors import PosetalkError
 
 
 class StylePresets:

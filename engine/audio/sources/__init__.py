@@ -1,4 +1,4 @@
-"""Audio sources: what feeds the :class:`~engine.audio.ring.AudioRingBuffer`, the master clock.
+"""Audio sources: what feeds the :class:`~posetalk.audio.ring.AudioRingBuffer`, the master clock.
 
 Every source writes 16 kHz mono float32 and keeps the ring's end tracking wall time:
 
@@ -9,15 +9,15 @@ Every source writes 16 kHz mono float32 and keeps the ring's end tracking wall t
 
 Each one follows :class:`AudioSource`: ``start(ring)`` returns at once, ``stop()`` joins, and
 ``finished`` says whether it has ended. Status (device lost or back, overflows, end of file) goes to
-an optional ``on_status`` callback and to the ``engine.audio`` logger.
+an optional ``on_status`` callback and to the ``posetalk.audio`` logger.
 """
 
-from engine.audio.sources.base import AudioSource, SourceStatus, StatusCallback, StatusKind
-from engine.audio.sources.devices import InputDevice, find_input_device
-from engine.audio.sources.file import FileConfig, FileSource
-from engine.audio.sources.microphone import MicrophoneConfig, MicrophoneSource
-from engine.audio.sources.push import PushConfig, PushSource
-from engine.audio.sources.silence import SilenceConfig, SilenceSource
+from posetalk.audio.sources.base import AudioSource, SourceStatus, StatusCallback, StatusKind
+from posetalk.audio.sources.devices import InputDevice, find_input_device
+from posetalk.audio.sources.file import FileConfig, FileSource
+from posetalk.audio.sources.microphone import MicrophoneConfig, MicrophoneSource
+from posetalk.audio.sources.push import PushConfig, PushSource
+from posetalk.audio.sources.silence import SilenceConfig, SilenceSource
 
 __all__ = [
     "AudioSource",

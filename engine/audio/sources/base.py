@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from engine.audio.ring import AudioRingBuffer
+from posetalk.audio.ring import AudioRingBuffer
 
-logger = logging.getLogger("engine.audio")
+logger = logging.getLogger("posetalk.audio")
 
 StatusKind = Literal["device_lost", "device_back", "overflow", "finished"]
 
@@ -132,7 +132,7 @@ class ThreadedSource:
         raise NotImplementedError
 
     def _report(self, kind: StatusKind, message: str, level: int = logging.WARNING) -> None:
-        """Log ``message`` on the ``engine.audio`` logger and pass it to the status callback."""
+        """Log ``message`` on the ``posetalk.audio`` logger and pass it to the status callback."""
         clock = self._ring.end if self._ring is not None else 0
         logger.log(level, "%s: %s", type(self).__name__, message)
         if self._on_status is not None:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.errors import PosetalkError
+from posetalk.errors import PosetalkError
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.audio.io import load_audio
-from engine.audio.ring import AudioRingBuffer
-from engine.audio.sources.base import StatusCallback, ThreadedSource, WallClock
+from posetalk.audio.io import load_audio
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.audio.sources.base import StatusCallback, ThreadedSource, WallClock
 
 
 @dataclass(frozen=True)
 class FileConfig:
     """Attributes:
-    path: any file :func:`engine.audio.io.load_audio` decodes.
+    path: any file :func:`posetalk.audio.io.load_audio` decodes.
     realtime: write each block when real time reaches its last sample (as a microphone would);
         False writes the whole file at once, block by block, without waiting (tests, offline runs).
         Without pacing, a file longer than the ring's capacity overwrites its own start unless the

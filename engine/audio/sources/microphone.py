@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.audio.io import to_mono
-from engine.audio.resampler import StreamingResampler
-from engine.audio.ring import AudioRingBuffer
-from engine.audio.sources.base import StatusCallback, ThreadedSource, WallClock, logger, pad_with_silence
-from engine.audio.sources.devices import InputBackend, InputDevice, InputStream, find_input_device
-from engine.errors import PosetalkError
+from posetalk.audio.io import to_mono
+from posetalk.audio.resampler import StreamingResampler
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.audio.sources.base import StatusCallback, ThreadedSource, WallClock, logger, pad_with_silence
+from posetalk.audio.sources.devices import InputBackend, InputDevice, InputStream, find_input_device
+from posetalk.errors import PosetalkError
 
 POLL_SECONDS = 0.05
 
@@ -64,7 +64,7 @@ class MicrophoneSource(ThreadedSource):
     Args:
         config: which device and how.
         on_status: called with ``device_lost``, ``device_back`` and ``overflow`` reports (also
-            logged on the ``engine.audio`` logger), from the supervisor thread.
+            logged on the ``posetalk.audio`` logger), from the supervisor thread.
         backend: lists and opens devices; None for PortAudio.
 
     Raises:
@@ -82,7 +82,7 @@ class MicrophoneSource(ThreadedSource):
         if min(config.block_seconds, config.stall_seconds, config.reopen_seconds) <= 0:
             raise ValueError(f"microphone timings must be positive: {config}")
         if backend is None:
-            from engine.audio.sources.portaudio import PortAudioBackend
+            from posetalk.audio.sources.portaudio import PortAudioBackend
 
             try:
                 backend = PortAudioBackend()

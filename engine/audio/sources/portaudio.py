@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import ModuleType
 
-from engine.audio.sources.devices import BlockCallback, InputDevice, InputStream
-from engine.errors import PosetalkError
+from posetalk.audio.sources.devices import BlockCallback, InputDevice, InputStream
+from posetalk.errors import PosetalkError
 
 
 def load_sounddevice() -> ModuleType:

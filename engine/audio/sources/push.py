@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.audio.io import to_mono
-from engine.audio.resampler import StreamingResampler
-from engine.audio.ring import AudioRingBuffer
-from engine.audio.sources.base import StatusCallback, ThreadedSource, WallClock, pad_with_silence
+from posetalk.audio.io import to_mono
+from posetalk.audio.resampler import StreamingResampler
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.audio.sources.base import StatusCallback, ThreadedSource, WallClock, pad_with_silence
 
 
 @dataclass(frozen=True)

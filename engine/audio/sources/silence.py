@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.audio.ring import AudioRingBuffer
-from engine.audio.sources.base import StatusCallback, ThreadedSource, WallClock, pad_with_silence
+from posetalk.audio.ring import AudioRingBuffer
+from posetalk.audio.sources.base import StatusCallback, ThreadedSource, WallClock, pad_with_silence
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The built-in head: a stylised face authored in code, with FLAME's parameter layout."""
 
-from engine.rig.head.assemble import BuiltInHead, built_in_head
+from posetalk.rig.head.assemble import BuiltInHead, built_in_head
 
 __all__ = ["BuiltInHead", "built_in_head"]

@@ -7,11 +7,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from engine.rig.flame import FlameModel
-from engine.rig.head import parts as P
-from engine.rig.head.blendshapes import expression_dirs, shape_dirs
-from engine.rig.head.labels import Labels
-from engine.rig.head.rigging import (
+from posetalk.rig.flame import FlameModel
+from posetalk.rig.head import parts as P
+from posetalk.rig.head.blendshapes import expression_dirs, shape_dirs
+from posetalk.rig.head.labels import Labels
+from posetalk.rig.head.rigging import (
     GLOBAL,
     JAW,
     LEFT_EYE,
@@ -23,8 +23,8 @@ from engine.rig.head.rigging import (
     ring_regressor,
     skin_weights,
 )
-from engine.rig.head.skin import MOUTH_Y, Skin, build_skin, lower_lip_height, upper_lip_height
-from engine.rig.mesh import smoothstep
+from posetalk.rig.head.skin import MOUTH_Y, Skin, build_skin, lower_lip_height, upper_lip_height
+from posetalk.rig.mesh import smoothstep
 
 EYE_CENTERS = np.array([[0.0330, 0.0215, 0.0], [-0.0330, 0.0215, 0.0]])  # z from the face
 EYE_PROUD = 0.0052  # how far the eyeballs stand out of their sockets, metres

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.rig.head.labels import Labels
-from engine.rig.head.skin import MOUTH_HALF_WIDTH, MOUTH_Y
-from engine.rig.mesh import smoothstep, vertex_normals
+from posetalk.rig.head.labels import Labels
+from posetalk.rig.head.skin import MOUTH_HALF_WIDTH, MOUTH_Y
+from posetalk.rig.mesh import smoothstep, vertex_normals
 
 
 @dataclass(frozen=True, eq=False)

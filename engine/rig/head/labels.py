@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.rig.head.skin import Skin
+from posetalk.rig.head.skin import Skin
 
 
 @dataclass(frozen=True, eq=False)

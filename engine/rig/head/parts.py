@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.rig.mesh import ellipsoid, ring_faces, smoothstep
+from posetalk.rig.mesh import ellipsoid, ring_faces, smoothstep
 
 EYE_RADIUS = 0.0122
 SKIN = np.array([0.86, 0.64, 0.52])

@@ -12,8 +12,8 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
-from engine.rig.head.skin import MOUTH_Y, Skin
-from engine.rig.mesh import smoothstep
+from posetalk.rig.head.skin import MOUTH_Y, Skin
+from posetalk.rig.mesh import smoothstep
 
 GLOBAL, NECK, JAW, LEFT_EYE, RIGHT_EYE = range(5)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.rig.mesh import pole_fan, ring_faces, smoothstep
+from posetalk.rig.mesh import pole_fan, ring_faces, smoothstep
 
 # Key sections from the neck (first) to the crown (last): y, half-width, front depth, back depth,
 # superellipse exponent of the front (2 = ellipse, larger = squarer).
