@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from posetalk.audio.hubert import AudioEncoderError, build_audio_encoder, rename_weight_norm
+from posetalk.audio.whisper import WhisperWeightsError, build_whisper_encoder
 from posetalk.checkpoint.safe_load import load_training_file
 from posetalk.diffusion.schedules import Schedule, make_schedule
 from posetalk.errors import PosetalkError
@@ -81,8 +82,11 @@ def load_denoiser(path: str | Path, device: torch.device | str = "cpu") -> DiffP
     )
     audio_state = {k[len(AUDIO_PREFIX) :]: v for k, v in state.items() if k.startswith(AUDIO_PREFIX)}
     try:
-        audio_encoder = build_audio_encoder(audio_state, config.audio_model)
-    except AudioEncoderError as error:
+        if config.audio_model == "whisper":
+            audio_encoder = build_whisper_encoder(audio_state)
+        else:
+            audio_encoder = build_audio_encoder(audio_state, config.audio_model)
+    except (AudioEncoderError, WhisperWeightsError) as error:
         raise PosetalkError(f"{path}: {error}") from None
     model = DiffPoseTalk(config, audio_encoder, _schedule(state, config.diff_schedule, config.n_diff_steps))
     expected = set(model.state_dict())

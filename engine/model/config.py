@@ -16,7 +16,8 @@ from posetalk.diffusion.schedules import SCHEDULE_KINDS, ScheduleKind
 
 Target = Literal["sample", "noise"]
 PadMode = Literal["zero", "replicate"]
-AudioModel = Literal["hubert", "wav2vec2"]
+AudioModel = Literal["hubert", "wav2vec2", "whisper"]
+AUDIO_MODELS: tuple[AudioModel, ...] = ("hubert", "wav2vec2", "whisper")
 
 EXP_DIM = 50
 SHAPE_DIM = 100
@@ -127,7 +128,7 @@ def denoiser_config_from_args(args: Any) -> DenoiserConfig:
         predict_head_pose=not _option(options, "no_head_pose"),
         use_style=use_style,
         d_style=int(_option(options, "d_style") or 0) if use_style else 0,
-        audio_model=_choice(options, "audio_model", ("hubert", "wav2vec2")),
+        audio_model=_choice(options, "audio_model", AUDIO_MODELS),
         align_mask_width=int(_option(options, "align_mask_width")),
         learnable_pe=not _option(options, "no_use_learnable_pe"),
         use_indicator=bool(_option(options, "use_indicator")),

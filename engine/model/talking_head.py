@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from posetalk.audio.hubert import encode_audio
+from posetalk.audio.whisper import encode_whisper
 from posetalk.diffusion.schedules import Schedule
 from posetalk.model.config import SHAPE_DIM, DenoiserConfig
 from posetalk.model.denoiser import DenoisingNetwork
@@ -17,7 +18,8 @@ class DiffPoseTalk(nn.Module):
 
     Args:
         config: hyper-parameters from the checkpoint.
-        audio_encoder: a transformers HuBERT / wav2vec 2.0 module.
+        audio_encoder: a transformers HuBERT / wav2vec 2.0 model, or a Whisper encoder
+            (``config.audio_model == "whisper"``).
         schedule: the diffusion schedule the checkpoint was trained with.
     """
 
@@ -42,7 +44,8 @@ class DiffPoseTalk(nn.Module):
 
     def audio_features(self, audio: torch.Tensor, n_frames: int) -> torch.Tensor:
         """audio: (N, S) normalised 16 kHz samples -> (N, n_frames, d_model) features."""
-        return self.audio_feature_map(encode_audio(self.audio_encoder, audio, n_frames, self.config.fps))
+        encode = encode_whisper if self.config.audio_model == "whisper" else encode_audio
+        return self.audio_feature_map(encode(self.audio_encoder, audio, n_frames, self.config.fps))
 
     def null_audio(self, batch: int) -> torch.Tensor:
         """(batch, n_motions, d_model) learned audio embedding for the unconditional branch."""

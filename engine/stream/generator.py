@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from posetalk.audio.chunks import context_frames, window_chunk
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.guidance import Guidance, guidance_for_style
@@ -94,7 +95,7 @@ class StreamGenerator:
         self.samples_per_frame = SAMPLE_RATE / model.config.fps
         self.set_shape(shape)
         self.reset_audio_statistics()
-        self.context_frames = max(model.config.n_prev_motions, math.ceil(config.left_context_ms / 1000 * model.config.fps))
+        self.context_frames = context_frames(config.left_context_ms, model.config.n_prev_motions, model.config.fps)
         self.lookahead_samples = round(config.lookahead_ms / 1000 * SAMPLE_RATE)
         self.cfg_scale_audio, self.cfg_scale_style = config.cfg_scale_audio, config.cfg_scale_style
 
@@ -140,9 +141,9 @@ class StreamGenerator:
                 # All remaining audio is in this chunk: pad it to whole windows, as published.
                 audio_end = stream_end
                 pad_to = first + n_motions * math.ceil((total_frames - first) / n_motions)
-        chunk_end = max(pad_to, math.ceil(audio_end / self.samples_per_frame))
+        chunk = window_chunk(first, pad_to - first, self.context_frames, audio_end, self.model_config.fps)
         n_real = min(n_motions, max(0, int(audio_end / self.samples_per_frame) - first))
-        return TickPlan(first, n_emit, n_real, audio_end, max(0, first - self.context_frames), chunk_end)
+        return TickPlan(first, n_emit, n_real, audio_end, chunk.first_frame, chunk.end_frame)
 
     def _audio_chunk(self, ring: AudioRingBuffer, plan: TickPlan, state: StreamState) -> torch.Tensor:
         if plan.audio_end > state.heard_until:

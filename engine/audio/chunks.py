@@ -1,0 +1,53 @@
+"""The audio chunk a window's features are computed from, as the stream cuts it.
+
+A window of ``n_motions`` frames starting at frame ``first`` is encoded from the audio of frames
+[first - context, first + n_motions) (clipped at 0), where only samples before ``heard_end`` are
+real and the rest is silence: the stream has not heard them yet (or the clip has ended). The
+stream (:mod:`posetalk.stream.generator`), offline inference of models whose encoder sees
+chunks (Whisper) and training (:mod:`posetalk.training.features`) all cut chunks here, so a model
+is trained on exactly the features it gets live.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Frames [first_frame, end_frame) of audio, of which samples before ``heard_end`` (absolute) are real."""
+
+    first_frame: int
+    end_frame: int
+    heard_end: int
+
+
+def frame_sample(frame: int, fps: int) -> int:
+    """First sample of motion frame ``frame`` (frame f covers [f·spf, (f+1)·spf))."""
+    return round(frame * SAMPLE_RATE / fps)
+
+
+def context_frames(left_context_ms: float, n_prev_motions: int, fps: int) -> int:
+    """Frames of audio before a window's first new frame given to the encoder (at least the prefix)."""
+    return max(n_prev_motions, math.ceil(left_context_ms / 1000 * fps))
+
+
+def window_chunk(first: int, n_motions: int, n_context: int, heard_end: int, fps: int) -> Chunk:
+    """The chunk for a window at ``first`` when audio up to sample ``heard_end`` has been heard."""
+    end = max(first + n_motions, math.ceil(heard_end * fps / SAMPLE_RATE))
+    return Chunk(max(0, first - n_context), end, heard_end)
+
+
+def cut_chunk(heard: np.ndarray, chunk: Chunk, fps: int) -> np.ndarray:
+    """(S_chunk,) float32 samples of ``chunk`` from ``heard`` (the stream's normalised audio from
+    sample 0, at least up to chunk.heard_end or to its end); silence after heard_end."""
+    start, stop = frame_sample(chunk.first_frame, fps), frame_sample(chunk.end_frame, fps)
+    out = np.zeros(stop - start, np.float32)
+    real = max(0, min(chunk.heard_end, stop, len(heard)) - start)
+    out[:real] = heard[start : start + real]
+    return out

@@ -1,0 +1,51 @@
+"""Face vertices of the built-in head as a differentiable function of the motion, for the
+denoiser's vertex loss (DiffPoseTalk, sec. 3.3: the loss on FLAME vertices).
+
+Only the parts a mouth motion moves are posed: expression blend shapes (linear) and the jaw's
+rotation about its joint, on a fixed random subset of the face's vertices near the mouth. The
+global head rotation has its own loss terms, so it is left out here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from posetalk.rig.flame import JAW_JOINT, FlameModel
+from posetalk.rig.head.skin import MOUTH_Y
+
+MOUTH_RADIUS = 0.05
+"""Vertices within this distance (metres) of the mouth centre take part in the loss."""
+
+
+def _rotation_about_x(angle: torch.Tensor) -> torch.Tensor:
+    """(...,) radians -> (..., 3, 3) rotation matrices about the x axis (the jaw's pitch)."""
+    c, s = torch.cos(angle), torch.sin(angle)
+    one, zero = torch.ones_like(angle), torch.zeros_like(angle)
+    return torch.stack([one, zero, zero, zero, c, -s, zero, s, c], dim=-1).reshape(*angle.shape, 3, 3)
+
+
+class MouthVertices(nn.Module):
+    """exp (..., 50) and jaw pitch (...,) -> (..., V_m, 3) vertices around the mouth, metres."""
+
+    def __init__(self, head: FlameModel, n_vertices: int = 600, seed: int = 0) -> None:
+        super().__init__()
+        rest = head.v_template
+        near = np.linalg.norm(rest - np.array([0.0, MOUTH_Y, rest[:, 2].max()]), axis=1) < MOUTH_RADIUS * 2
+        moving = (np.abs(head.exprdirs).sum(axis=(1, 2)) > 1e-6) | (head.lbs_weights[:, JAW_JOINT] > 0.01)
+        candidates = np.flatnonzero(near & moving)
+        chosen = np.sort(np.random.default_rng(seed).choice(candidates, min(n_vertices, len(candidates)), replace=False))
+        joints = head.j_regressor @ rest
+        self.register_buffer("indices", torch.from_numpy(chosen))
+        self.register_buffer("rest", torch.tensor(rest[chosen], dtype=torch.float32))
+        self.register_buffer("dirs", torch.tensor(head.exprdirs[chosen], dtype=torch.float32))
+        self.register_buffer("jaw_weight", torch.tensor(head.lbs_weights[chosen, JAW_JOINT], dtype=torch.float32))
+        self.register_buffer("jaw_centre", torch.tensor(joints[JAW_JOINT], dtype=torch.float32))
+
+    def forward(self, exp: torch.Tensor, jaw_pitch: torch.Tensor) -> torch.Tensor:
+        shaped = self.rest + torch.einsum("...e,vce->...vc", exp, self.dirs)
+        relative = shaped - self.jaw_centre
+        rotated = torch.einsum("...ij,...vj->...vi", _rotation_about_x(jaw_pitch), relative) + self.jaw_centre
+        w = self.jaw_weight[:, None]
+        return shaped * (1 - w) + rotated * w
