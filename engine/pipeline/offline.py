@@ -3,6 +3,10 @@
 The clip's audio is normalised as a whole, zero- (or edge-) padded to whole windows and encoded
 at once; windows of ``n_motions`` frames do not overlap, and the last ``n_prev_motions`` frames of
 each (with their audio features) condition the next. Every window starts from the same x_T.
+
+Models whose encoder hears chunks (Whisper) are instead fed each window's chunk as the stream cuts
+it (:mod:`posetalk.audio.chunks`: left context, then the window), the prefix's features taken from
+the same chunk: the features they were trained on.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from posetalk.audio.chunks import context_frames, cut_chunk, frame_sample, window_chunk
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.ddpm import sample_ddpm
 from posetalk.diffusion.guidance import Guidance
@@ -25,6 +30,8 @@ from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.model.window import GuidedDenoiser, WindowConditions, start_conditions
 
 SAMPLE_RATE = 16000
+CHUNK_CONTEXT_MS = 500.0
+"""Left context of chunk-fed encoders offline: the streaming default the default model was trained with."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +123,11 @@ def generate(
     if not torch.isfinite(audio).all():
         raise ValueError("audio holds NaN or infinite samples")
     plan = plan_windows(audio.shape[0], config.n_motions, config.fps)
+    n_heard = audio.shape[0]
     audio = _pad(normalise_audio(audio), plan.pad_samples, config.pad_mode)
-    features = model.audio_features(audio[None], config.n_motions * plan.n_windows)
+    chunked = config.audio_model == "whisper"
+    if not chunked:
+        features = model.audio_features(audio[None], config.n_motions * plan.n_windows)
 
     repetitions = options.n_repetitions
     shape_in = normalise_shape(torch.as_tensor(shape, device=device), stats)[None].expand(repetitions, -1)
@@ -128,7 +138,13 @@ def generate(
 
     windows = []
     for w in range(plan.n_windows):
-        window_audio = features[:, w * config.n_motions : (w + 1) * config.n_motions].expand(repetitions, -1, -1)
+        if chunked:
+            window_audio, chunk_prev_audio = _chunk_features(model, audio, w, n_heard)
+            window_audio = window_audio.expand(repetitions, -1, -1)
+            if w > 0:
+                prev_audio = chunk_prev_audio.expand(repetitions, -1, -1)
+        else:
+            window_audio = features[:, w * config.n_motions : (w + 1) * config.n_motions].expand(repetitions, -1, -1)
         indicator = None
         last = w == plan.n_windows - 1
         if config.use_indicator:
@@ -147,3 +163,18 @@ def generate(
     n_frames = exp.shape[1]
     shape_out = np.broadcast_to(np.asarray(shape, dtype=np.float32), (repetitions, n_frames, shape.shape[-1])).copy()
     return Coefficients(exp.cpu().numpy(), pose.cpu().numpy(), shape_out, config.fps)
+
+
+def _chunk_features(model: DiffPoseTalk, audio: torch.Tensor, window: int, n_heard: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(1, L, d_model) features of window ``window`` and (1, L_p, d_model) of the frames before it,
+    from the window's own chunk of the normalised clip (the clip has ``n_heard`` real samples), as
+    a stream emitting whole windows would cut it."""
+    config = model.config
+    first = window * config.n_motions
+    n_context = context_frames(CHUNK_CONTEXT_MS, config.n_prev_motions, config.fps)
+    heard_end = min(n_heard, frame_sample(first + config.n_motions, config.fps))
+    chunk = window_chunk(first, config.n_motions, n_context, heard_end, config.fps)
+    samples = torch.from_numpy(cut_chunk(audio.cpu().numpy(), chunk, config.fps)).to(audio.device)
+    features = model.audio_features(samples[None], chunk.end_frame - chunk.first_frame)
+    offset = first - chunk.first_frame
+    return features[:, offset : offset + config.n_motions], features[:, max(0, offset - config.n_prev_motions) : offset]

@@ -1,0 +1,87 @@
+"""The training objectives: DiffPoseTalk's denoiser losses (Sun et al. 2024, sec. 3.3) and the
+style encoder's contrastive loss (sec. 3.1; supervised contrastive form of Khosla et al. 2020).
+
+Denoiser, on x_0 predictions of a window (weights per frame: frames past a sequence's end are
+excluded; frames the stream has not heard yet count less, since the stream never emits them):
+- ``simple``: squared error of the predicted motion;
+- ``vertex``: squared error (mm^2) of the mouth vertices of the built-in head;
+- ``velocity``: squared error of frame-to-frame differences, the first one taken from the last
+  prefix frame, so windows join smoothly (the window-transition term);
+- ``smooth``: squared second differences of the prediction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from posetalk.checkpoint.arrays import CoefficientStats
+from posetalk.model.config import EXP_DIM
+from posetalk.training.rig_loss import MouthVertices
+
+JAW = EXP_DIM + 3
+"""Index of the jaw pitch in a motion frame with head pose."""
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    simple: float = 1.0
+    vertex: float = 0.02
+    velocity: float = 1.0
+    smooth: float = 0.1
+    unheard: float = 0.3
+    """Frame weight of frames without heard audio, relative to heard ones."""
+
+
+def frame_weights(valid: torch.Tensor, indicator: torch.Tensor, unheard: float) -> torch.Tensor:
+    """(B, L) weights: 0 past the end, ``unheard`` without audio, 1 with."""
+    return valid * (indicator + (1 - indicator) * unheard)
+
+
+def _weighted_mean(error: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """error (B, L, ...) summed over trailing dims, averaged with (B, L) weights."""
+    per_frame = error.flatten(2).sum(-1) if error.ndim > 2 else error
+    return (per_frame * weights).sum() / weights.sum().clamp(min=1.0)
+
+
+def denoiser_losses(
+    predicted: torch.Tensor, target: torch.Tensor, prev_last: torch.Tensor, weights: torch.Tensor,
+    stats: CoefficientStats, mouth: MouthVertices, lw: LossWeights,
+) -> dict[str, torch.Tensor]:
+    """The loss terms and their weighted ``total``.
+
+    Args:
+        predicted, target: (B, L, 54) normalised motion.
+        prev_last: (B, 1, 54) the last prefix frame the window continues from.
+        weights: (B, L) frame weights.
+    """
+    simple = _weighted_mean((predicted - target) ** 2, weights)
+
+    def vertices(motion: torch.Tensor) -> torch.Tensor:
+        exp_std, exp_mean = (torch.as_tensor(getattr(stats, n), device=motion.device) for n in ("exp_std", "exp_mean"))
+        exp = motion[..., :EXP_DIM] * exp_std + exp_mean
+        jaw = motion[..., JAW] * float(stats.pose_std[3]) + float(stats.pose_mean[3])
+        return mouth(exp, jaw) * 1000.0
+
+    vertex = _weighted_mean(((vertices(predicted) - vertices(target)) ** 2).sum(-1), weights)
+    with_prev_pred = torch.cat([prev_last, predicted], dim=1)
+    with_prev_true = torch.cat([prev_last, target], dim=1)
+    velocity = _weighted_mean((with_prev_pred.diff(dim=1) - with_prev_true.diff(dim=1)) ** 2, weights)
+    smooth = _weighted_mean(F.pad(with_prev_pred.diff(n=2, dim=1) ** 2, (0, 0, 1, 0)), weights)
+    total = lw.simple * simple + lw.vertex * vertex + lw.velocity * velocity + lw.smooth * smooth
+    return {"total": total, "simple": simple, "vertex": vertex, "velocity": velocity, "smooth": smooth}
+
+
+def supervised_contrastive(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020, eq. 2) of (N, d) features with (N,) labels:
+    each clip is pulled towards the other clips of its persona and pushed from the rest."""
+    z = F.normalize(features, dim=-1)
+    similarity = z @ z.T / temperature
+    self_mask = torch.eye(len(z), dtype=torch.bool, device=z.device)
+    similarity = similarity.masked_fill(self_mask, float("-inf"))
+    log_prob = similarity - similarity.logsumexp(dim=1, keepdim=True)
+    positives = (labels[:, None] == labels[None, :]) & ~self_mask
+    per_anchor = -(log_prob.masked_fill(~positives, 0.0).sum(1)) / positives.sum(1).clamp(min=1)
+    return per_anchor[positives.any(1)].mean()
