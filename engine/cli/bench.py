@@ -18,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "from the published offline sampler.",
     )
     parser.add_argument("--model-size", choices=MODEL_SIZES,
-                        help="random weights in the published or a streaming-sized architecture (default: small, "
-                        "unless a checkpoint or --model-dir is given)")
+                        help="random weights in the published or a streaming-sized architecture, to measure speed "
+                        "without trained weights (default: the model given, else the built-in model)")
     parser.add_argument("--backend", choices=("torch",), default="torch", help="inference backend (default torch)")
     parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds of speech (default 20)")
     parser.add_argument("--no-reference", action="store_true", help="skip the offline reference (deviation)")
@@ -36,16 +36,19 @@ def _setup(args: argparse.Namespace, threads: int):
 
     from posetalk.checkpoint.arrays import CoefficientStats
     from posetalk.cli.options import device_from_args, model_files_from_args
+    from posetalk.errors import PosetalkError
     from posetalk.model.architectures import reference_model
     from posetalk.pipeline.model_files import load_model_files
     from posetalk.stream.bench import BenchSetup
 
     config = stream_config_from_args(args)
-    if args.checkpoint or args.model_dir:
+    if args.model_size is None:
         loaded = load_model_files(model_files_from_args(args), device_from_args(args))
         return BenchSetup(loaded.model, loaded.stats, loaded.shape, loaded.style, config, args.duration,
                           not args.no_reference, threads=threads)
-    model = reference_model(args.model_size or "small").to(device_from_args(args))
+    if args.checkpoint or args.model_dir:
+        raise PosetalkError("--model-size measures a random-weight architecture; it cannot go with a model")
+    model = reference_model(args.model_size).to(device_from_args(args))
     unit = {f"{k}_{s}": (np.zeros if s == "mean" else np.ones)(n, np.float32)
             for k, n in (("exp", 50), ("pose", 6), ("shape", 100)) for s in ("mean", "std")}
     style = np.random.default_rng(0).standard_normal(model.config.d_style).astype(np.float32)
@@ -56,6 +59,7 @@ def _setup(args: argparse.Namespace, threads: int):
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from posetalk.cli.options import model_files_from_args
     from posetalk.errors import PosetalkError
     from posetalk.stream.bench import run_bench
 
@@ -68,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if args.quality:
         torch.set_num_threads(threads)  # the sweep runs on this thread
         return _quality(args, setup)
-    described = "checkpoint " + str(args.checkpoint or args.model_dir) if (args.checkpoint or args.model_dir) else \
-        f"{args.model_size or 'small'} architecture with random weights"
+    described = f"{args.model_size} architecture with random weights" if args.model_size else \
+        f"model {model_files_from_args(args).checkpoint}"
     print(f"posetalk bench: {described}, {setup.config.sampler} x{setup.config.steps}, "
           f"{setup.config.frames_per_tick} frames/tick, lookahead {setup.config.lookahead_ms:.0f} ms, "
           f"{args.duration:.0f} s of speech in real time, {threads} threads")

@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
 
     threads = reserve_cores_for_worker(args.threads)
     loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-    presets = StylePresets(args.styles, loaded.model.config.d_style) if args.styles else None
+    styles = args.styles or loaded.files.styles
+    presets = StylePresets(styles, loaded.model.config.d_style) if styles else None
     source, kind = _audio_source(args)
     ring = AudioRingBuffer()
     engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, stream_config_from_args(args),

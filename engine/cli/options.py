@@ -19,11 +19,13 @@ from posetalk.stream.config import StreamConfig
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
-    group.add_argument("--model-dir", type=Path, help="folder with denoiser.pt, stats.npz, shape.npy[, style.npy]")
+    group.add_argument("--model-dir", type=Path,
+                       help="folder with denoiser.pt, stats.npz, shape.npy[, style.npy, styles/] (default: the built-in model)")
     group.add_argument("--checkpoint", type=Path, help="DiffPoseTalk denoiser checkpoint (.pt)")
     group.add_argument("--stats", type=Path, help="coefficient statistics (.npz)")
     group.add_argument("--shape", type=Path, help="identity shape coefficients (.npy, 100 values)")
-    group.add_argument("--style", type=Path, help="style feature (.npy) from `posetalk style extract`")
+    group.add_argument("--style", help="style preset name (neutral, expressive, subtle, smiling, lively_head, calm_head "
+                                       "for the built-in model) or a style feature .npy from `posetalk style extract`")
     group.add_argument("--no-style", action="store_true", help="ignore the model folder's style.npy")
     group.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, …)")
 

@@ -113,7 +113,8 @@ def _live_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContext
     push = PushSource() if args.source == "network" else None
     audio = push or MicrophoneSource(MicrophoneConfig(device=args.mic))
     loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-    presets = StylePresets(args.styles, loaded.model.config.d_style) if args.styles else None
+    styles = args.styles or loaded.files.styles
+    presets = StylePresets(styles, loaded.model.config.d_style) if styles else None
     config = StreamConfig(cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style)
     engine = StreamingEngine(
         loaded.model, loaded.stats, loaded.shape, loaded.style, config, AudioRingBuffer(), presets=presets

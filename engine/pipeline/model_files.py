@@ -1,12 +1,15 @@
 """The set of files one model needs, found in a model folder or named one by one.
 
 A model folder holds ``denoiser.pt``, ``stats.npz``, ``shape.npy`` and optionally ``style.npy``
-(and ``style_encoder.pt``), the layout of the published demo's inputs gathered in one place.
+(and ``style_encoder.pt``), the layout of the published demo's inputs gathered in one place, and
+optionally ``styles/NAME.npy`` style presets. With no model named, the default model installed
+with the package (``posetalk/data/model``, trained by ``posetalk train``) is used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,12 @@ STATS_FILE = "stats.npz"
 SHAPE_FILE = "shape.npy"
 STYLE_FILE = "style.npy"
 STYLE_ENCODER_FILE = "style_encoder.pt"
+STYLES_FOLDER = "styles"
+
+
+def default_model_dir() -> Path:
+    """The default model's folder inside the installed package."""
+    return Path(str(resources.files("posetalk") / "data" / "model"))
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ class ModelFiles:
     stats: Path
     shape: Path
     style: Path | None
+    styles: Path | None = None
+    """The folder of style presets (``styles/`` of the model folder), if it has one."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +62,13 @@ def resolve_model_files(
     style: str | Path | None = None,
     use_style: bool = True,
 ) -> ModelFiles:
-    """Explicit paths win; the rest come from ``model_dir``. A style is optional."""
+    """Explicit paths win; the rest come from ``model_dir`` (the default model when neither a
+    folder nor a checkpoint is named). ``style`` is a file or the name of one of the folder's presets."""
     folder = Path(model_dir) if model_dir is not None else None
+    if folder is None and checkpoint is None:
+        folder = default_model_dir()
+        if not (folder / DENOISER_FILE).is_file():
+            raise PosetalkError(f"no model given and the default model is not installed ({folder}); pass --model-dir")
     if folder is not None and not folder.is_dir():
         raise PosetalkError(f"{folder}: no such model folder")
 
@@ -63,7 +79,8 @@ def resolve_model_files(
             raise PosetalkError(f"no {option} given: pass {option} or --model-dir")
         return folder / name
 
-    style_path = Path(style) if style is not None else None
+    styles = folder / STYLES_FOLDER if folder is not None and (folder / STYLES_FOLDER).is_dir() else None
+    style_path = _style_file(style, styles)
     if style_path is None and folder is not None and (folder / STYLE_FILE).is_file():
         style_path = folder / STYLE_FILE
     return ModelFiles(
@@ -71,7 +88,21 @@ def resolve_model_files(
         stats=pick(stats, STATS_FILE, "--stats"),
         shape=pick(shape, SHAPE_FILE, "--shape"),
         style=style_path if use_style else None,
+        styles=styles,
     )
+
+
+def _style_file(style: str | Path | None, styles: Path | None) -> Path | None:
+    """A style given as a file, or as the name of a preset in ``styles``."""
+    if style is None:
+        return None
+    style = Path(style)
+    if style.is_file() or style.suffix or len(style.parts) > 1:
+        return style
+    if styles is not None and (styles / f"{style}.npy").is_file():
+        return styles / f"{style}.npy"
+    known = ", ".join(sorted(p.stem for p in styles.glob("*.npy"))) if styles is not None else "none"
+    raise PosetalkError(f"no style file or preset named {str(style)!r} (presets: {known})")
 
 
 def load_model_files(files: ModelFiles, device: torch.device | str = "cpu") -> LoadedModel:
