@@ -21,7 +21,7 @@ Clips that cannot be aligned, or whose alignment labels much of the voice as sil
 reason, and a summary warning closes the run; pass ``skipped`` to collect (clip id, message) pairs.
 
 Measured once on all of ``../shared/speech`` plus the testdata (2 CPU cores, 43 s with the
-Whisper transcripts cached; transcribing the 24 ljspeech clips once takes about 15 s more):
+Whisper transcripts cached; transcribing the 24 ljspeech clips once takes about 17 s more):
 1949 of 2042 clips kept, 17.1 minutes. "covered" is the mean fraction of the frames within
 20 dB of a clip's loudest that lie under a speech phone (:func:`~posetalk.corpus.align.speech_energy_agreement`).
 
