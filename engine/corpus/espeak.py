@@ -12,14 +12,22 @@ until the next phoneme event, the last one until the end of the audio.
 Mnemonics become :data:`~posetalk.corpus.timeline.PHONES` by :func:`arpabet`, see its table.
 Language-switch marks (``(en)``, ``(cmn)``), which espeak-ng reports as phonemes, are left out.
 The library keeps global state (one voice, one callback), so a process has one :class:`Espeak`.
+That state also carries from one utterance to the next (the waveform generator's pitch-flutter
+phase and cycle counters are static variables), which would make a clip depend on everything said
+before it. So the process that loads the library never synthesises: each utterance is spoken in a
+forked child, which starts from the same untouched state, and comes back through a pipe. Equal
+text, voice and prosody then give equal audio, in any order (Linux and macOS: ``os.fork``).
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
+import pickle
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -223,14 +231,19 @@ class Espeak:
             ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
             ctypes.c_void_p, ctypes.c_void_p,
         ]
+        self._library.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        self._library.espeak_Info.restype = ctypes.c_char_p
         self.sample_rate = self._library.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT
         )
         if self.sample_rate <= 0:
             raise PosetalkError("espeak-ng could not start (espeak_Initialize failed: is espeak-ng-data installed?)")
+        data = ctypes.c_char_p()
+        self._library.espeak_Info(ctypes.byref(data))
+        # espeak_SetVoiceByName ignores a variant it cannot find, so variants are checked here.
+        self._variants = Path(data.value.decode()) / "voices" / "!v"
         self._callback = _SynthCallback(self._receive)
         self._library.espeak_SetSynthCallback(self._callback)
-        self._lock = threading.Lock()
         self._chunks: list[np.ndarray] = []
         self._events: list[tuple[int, str]] = []
         self.symbols: Counter[tuple[str, str]] = Counter()
@@ -265,22 +278,52 @@ class Espeak:
         if not text.strip():
             raise PosetalkError("espeak-ng: nothing to say (empty text)")
         encoded = text.encode("utf-8")
-        with self._lock:
-            if self._library.espeak_SetVoiceByName(voice.encode("utf-8")) != _EE_OK:
-                raise PosetalkError(f"espeak-ng has no voice {voice!r} (see espeak-ng --voices and --voices=variant)")
-            for parameter, value in ((_RATE, prosody.rate), (_PITCH, prosody.pitch), (_RANGE, prosody.range)):
-                self._library.espeak_SetParameter(parameter, value, 0)
-            self._chunks, self._events = [], []
-            status = self._library.espeak_Synth(encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-            chunks, events = self._chunks, self._events
-        if status != _EE_OK or not chunks:
-            raise PosetalkError(f"espeak-ng produced no audio for voice {voice!r} (status {status})")
-        audio = np.concatenate(chunks).astype(np.float32) / 32768.0
+        _, plus, variant = voice.partition("+")
+        if plus and not (self._variants / variant).is_file():
+            raise PosetalkError(f"espeak-ng: no voice variant {variant!r} (see espeak-ng --voices=variant)")
+        problem, samples, events = self._in_child(encoded, voice, prosody)
+        if problem:
+            raise PosetalkError(f"espeak-ng: {problem}")
+        audio = np.frombuffer(samples, np.int16).astype(np.float32) / 32768.0
         phones = self._phones(events, len(audio), language)
         audio16 = np.clip(resample(audio, self.sample_rate, SAMPLE_RATE), -1.0, 1.0)
         duration = len(audio16) / SAMPLE_RATE
         phones[-1] = Phone(phones[-1].label, phones[-1].start, duration)
         return TimedClip(audio16, tuple(phones), "espeak-ng", voice, language)
+
+    def _in_child(self, encoded: bytes, voice: str, prosody: EspeakProsody) -> tuple[str, bytes, list[tuple[int, str]]]:
+        """Runs :meth:`_speak` in a forked child: (problem or "", int16 samples, phoneme events)."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: speak, send, exit without running the parent's cleanup
+            try:
+                os.close(read_end)
+                try:
+                    result = self._speak(encoded, voice, prosody)
+                except Exception as error:  # noqa: BLE001 - any failure goes back as a message
+                    result = (f"synthesis failed in the child process ({error})", b"", [])
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(pickle.dumps(result))
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            payload = pipe.read()
+        os.waitpid(pid, 0)
+        if not payload:
+            return "the synthesis process died", b"", []
+        return pickle.loads(payload)
+
+    def _speak(self, encoded: bytes, voice: str, prosody: EspeakProsody) -> tuple[str, bytes, list[tuple[int, str]]]:
+        """Sets the voice and prosody and synthesises (in the child): (problem or "", samples, events)."""
+        if self._library.espeak_SetVoiceByName(voice.encode("utf-8")) != _EE_OK:
+            return f"no voice {voice!r} (see espeak-ng --voices and --voices=variant)", b"", []
+        for parameter, value in ((_RATE, prosody.rate), (_PITCH, prosody.pitch), (_RANGE, prosody.range)):
+            self._library.espeak_SetParameter(parameter, value, 0)
+        status = self._library.espeak_Synth(encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+        if status != _EE_OK or not self._chunks:
+            return f"no audio for voice {voice!r} (status {status})", b"", []
+        return "", np.concatenate(self._chunks).tobytes(), self._events
 
     def _phones(self, events: list[tuple[int, str]], n_samples: int, language: str) -> list[Phone]:
         """Phoneme events (start sample, mnemonic) -> consecutive phones in seconds."""
