@@ -4,7 +4,7 @@ style encoder's contrastive loss (sec. 3.1; supervised contrastive form of Khosl
 Denoiser, on x_0 predictions of a window (weights per frame: frames past a sequence's end are
 excluded; frames the stream has not heard yet count less, since the stream never emits them):
 - ``simple``: squared error of the predicted motion;
-- ``vertex``: squared error (mm^2) of the mouth vertices of the built-in head;
+- ``vertex``: squared distance (mm^2) of the mouth vertices of the built-in head, averaged over them;
 - ``velocity``: squared error of frame-to-frame differences, the first one taken from the last
   prefix frame, so windows join smoothly (the window-transition term);
 - ``smooth``: squared second differences of the prediction.
@@ -28,7 +28,7 @@ JAW = EXP_DIM + 3
 @dataclass(frozen=True)
 class LossWeights:
     simple: float = 1.0
-    vertex: float = 0.02
+    vertex: float = 2.0
     velocity: float = 1.0
     smooth: float = 0.1
     unheard: float = 0.3
@@ -65,7 +65,7 @@ def denoiser_losses(
         jaw = motion[..., JAW] * float(stats.pose_std[3]) + float(stats.pose_mean[3])
         return mouth(exp, jaw) * 1000.0
 
-    vertex = _weighted_mean(((vertices(predicted) - vertices(target)) ** 2).sum(-1), weights)
+    vertex = _weighted_mean(((vertices(predicted) - vertices(target)) ** 2).sum(-1).mean(-1), weights)
     with_prev_pred = torch.cat([prev_last, predicted], dim=1)
     with_prev_true = torch.cat([prev_last, target], dim=1)
     velocity = _weighted_mean((with_prev_pred.diff(dim=1) - with_prev_true.diff(dim=1)) ** 2, weights)

@@ -1,0 +1,39 @@
+"""`posetalk train`: the default model from a corpus folder (see docs/training.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a model (style encoder and denoiser) from a corpus folder",
+        description="Animate the corpus with the procedural animator for many personas, cache streaming-style "
+                    "Whisper features, train the style encoder (contrastive) and the denoiser (DiffPoseTalk's "
+                    "losses), and write a model folder. Every phase checkpoints; rerun the same command to resume.",
+    )
+    parser.add_argument("--corpus", type=Path, required=True, help="folder from `posetalk corpus build`")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="model folder to write")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=20000, help="denoiser steps (default 20000)")
+    parser.add_argument("--minutes", type=float, help="stop the denoiser after this long (resumable)")
+    parser.add_argument("--style-steps", type=int, default=1500, help="style-encoder steps (default 1500)")
+    parser.add_argument("--personas", type=int, default=40, help="random personas besides the presets (default 40)")
+    parser.add_argument("--batch-size", type=int, default=48)
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from posetalk.errors import PosetalkError
+    from posetalk.training.recipe import RecipeOptions, run_recipe
+
+    if not (args.corpus / "manifest.jsonl").is_file():
+        raise PosetalkError(f"{args.corpus}: not a corpus folder (no manifest.jsonl); build one with `posetalk corpus build`")
+    out = run_recipe(RecipeOptions(
+        corpus=args.corpus, out=args.output, seed=args.seed, personas=args.personas, style_steps=args.style_steps,
+        denoiser_steps=args.steps, denoiser_minutes=args.minutes, batch_size=args.batch_size, threads=args.threads,
+    ))
+    print(f"wrote the model folder {out}")
+    return 0
