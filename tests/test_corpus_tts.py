@@ -89,8 +89,8 @@ def test_espeak_prosody_changes_speed_and_the_timeline_follows() -> None:
 def test_espeak_speaks_every_listed_voice_and_variant() -> None:
     for language, voices in LANGUAGE_VOICES.items():
         for voice in voices:
-            clip = espeak().synthesize("ma1" if language == "zh" else "ma", f"{voice}+{VARIANTS[len(voice) % len(VARIANTS)]}", language)
-            assert_covers(clip)
+            variant = VARIANTS[len(voice) % len(VARIANTS)]
+            assert_covers(espeak().synthesize("ma1" if language == "zh" else "ma", f"{voice}+{variant}", language))
     for variant in VARIANTS:
         assert_covers(espeak().synthesize("ma", f"en-us+{variant}", "en"))
 
@@ -196,7 +196,8 @@ def test_english_sentences_are_varied_seeded_and_3_to_25_words() -> None:
     assert {s[-1] for s in drawn} == {".", "?", "!"}
     assert any("," in s for s in drawn) and any(any(c.isdigit() for c in s) for s in drawn)
     words = " ".join(drawn).lower()
-    for pool in (sentences.BILABIAL_NOUNS, sentences.LABIODENTAL_NOUNS, sentences.ROUNDED_NOUNS, sentences.SPREAD_NOUNS):
+    pools = (sentences.BILABIAL_NOUNS, sentences.LABIODENTAL_NOUNS, sentences.ROUNDED_NOUNS, sentences.SPREAD_NOUNS)
+    for pool in pools:
         assert sum(words.count(f" {singular}") for singular, _ in pool) > 10
     again = np.random.default_rng(0)
     assert [sentences.english_sentence(again) for _ in range(400)] == drawn

@@ -132,21 +132,22 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "3:": ("er",), "VR": ("er",), "@5": ("uh",), "@L": ("l",),
     # spread front vowels
     "i": ("iy",), "i:": ("iy",), "I": ("ih",), "I#": ("ih",), "I2": ("ih",), "i@": ("ih",), "i@3": ("ih",),
-    "IR": ("ih",), "iR": ("iy",), "i.": ("ih",), "i[": ("ih",), "u-": ("ih",), "e": ("ey",), "e:": ("ey",), "eI": ("ey",),
-    "ei": ("ey",), "EI": ("ey",), "E": ("eh",), "E:": ("eh",), "E#": ("eh",), "E2": ("eh",), "e@": ("eh",),
-    "e#": ("eh",),
+    "IR": ("ih",), "iR": ("iy",), "i.": ("ih",), "i[": ("ih",), "u-": ("ih",), "e": ("ey",), "e:": ("ey",),
+    "eI": ("ey",), "ei": ("ey",), "EI": ("ey",), "E": ("eh",), "E:": ("eh",), "E#": ("eh",), "E2": ("eh",),
+    "e@": ("eh",), "e#": ("eh",),
     # rounded vowels: lips rounded or protruded
     "o": ("ow",), "o:": ("ow",), "oU": ("ow",), "ou": ("ow",), "O": ("ao",), "O:": ("ao",), "O@": ("ao",),
-    "o@": ("ao",), "u": ("uw",), "u:": ("uw",), "U": ("uh",), "U@": ("uh",), "UR": ("uh",), "y": ("uw",), "y:": ("uw",),
-    "Y": ("ow",), "Y:": ("ow",), "W": ("ao",), "o-": ("ow",), "8": ("uh",),
+    "o@": ("ao",), "u": ("uw",), "u:": ("uw",), "U": ("uh",), "U@": ("uh",), "UR": ("uh",), "y": ("uw",),
+    "y:": ("uw",), "Y": ("ow",), "Y:": ("ow",), "W": ("ao",), "o-": ("ow",), "8": ("uh",),
     # diphthongs
     "aI": ("ay",), "ai": ("ay",), "aI@": ("ay",), "aI3": ("ay",), "aU": ("aw",), "Au": ("aw",),
     "aU@": ("aw",), "&U": ("aw",), "OI": ("oy",), "oI": ("oy",), "OY": ("oy",), "eU": ("eh", "uw"),
     "EU": ("eh", "uw"), "iU": ("iy", "uw"), "au": ("aw",), "oi": ("oy",), "ui": ("uw", "iy"), "uI": ("uw", "ih"),
     # glide + vowel (Mandarin finals, Russian iotated vowels)
     "iA": ("y", "aa"), "ia": ("y", "aa"), "ja": ("y", "aa"), "ja#": ("y", "ah"), "ju": ("y", "uw"),
-    "iE": ("y", "eh"), "ie": ("y", "eh"), "iu": ("y", "uw"), "io": ("y", "ow"), "iou": ("y", "ow"), "iAu": ("y", "aw"), "uA": ("w", "aa"),
-    "ua": ("w", "aa"), "uai": ("w", "ay"), "u@": ("w", "ah"), "uei": ("w", "ey"), "uo": ("w", "ow"),
+    "iE": ("y", "eh"), "ie": ("y", "eh"), "iu": ("y", "uw"), "io": ("y", "ow"), "iou": ("y", "ow"),
+    "iAu": ("y", "aw"), "uA": ("w", "aa"), "ua": ("w", "aa"), "uai": ("w", "ay"), "u@": ("w", "ah"),
+    "uei": ("w", "ey"), "uo": ("w", "ow"),
     "y&": ("w", "ae"), "yE": ("w", "eh"), "y@": ("w", "ah"), "yu": ("uw",), "yi": ("uw",), "ong": ("uh", "ng"),
     # bilabials: lips closed
     "p": ("p",), "ph": ("p",), "b": ("b",), "m": ("m",), "B": ("b",),
@@ -223,7 +224,7 @@ class Espeak:
         try:
             self._library = ctypes.CDLL(LIBRARY)
         except OSError:
-            raise PosetalkError(f"espeak-ng is not installed ({LIBRARY} not found; apt install libespeak-ng1)") from None
+            raise PosetalkError(f"espeak-ng is not installed ({LIBRARY} not found; apt install espeak-ng)") from None
         self._library.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         self._library.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self._library.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]

@@ -65,7 +65,8 @@ def _script(text: str, voice: str, prosody: FestivalProsody, wav: Path) -> str:
             " (model_f0_mean 170) (model_f0_std 34)))\n"
         )
     else:
-        setup = f'(set! hts_engine_params (append hts_engine_params (list (list "-r" {1.0 / prosody.duration_stretch:.4f}))))\n'
+        speed = 1.0 / prosody.duration_stretch
+        setup = f'(set! hts_engine_params (append hts_engine_params (list (list "-r" {speed:.4f}))))\n'
     return (
         f"(voice_{voice})\n{setup}"
         f"(set! utt (utt.synth (Utterance Text {_scheme_string(text)})))\n"

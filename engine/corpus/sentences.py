@@ -159,7 +159,8 @@ def _names(rng: np.random.Generator, nouns: Sequence[tuple[str, str]]) -> str:
 def _exclamation(rng: np.random.Generator, nouns: Sequence[tuple[str, str]]) -> str:
     kind = int(rng.integers(3))
     if kind == 0:
-        return f"{_pick(rng, EXCLAMATIONS)} What {_pick(rng, ('a', 'a truly'))} {_pick(rng, ADJECTIVES)} {_pick(rng, nouns)[0]}!"
+        what = _pick(rng, ("What a", "What a truly"))
+        return f"{_pick(rng, EXCLAMATIONS)} {what} {_pick(rng, ADJECTIVES)} {_pick(rng, nouns)[0]}!"
     if kind == 1:
         return f"Look at {_noun_phrase(rng, nouns, plural=True)}!"
     return f"{_pick(rng, EXCLAMATIONS)} {_pick(rng, NAMES)} {_pick(rng, VERBS)[1]} {_noun_phrase(rng, nouns)}!"
@@ -269,7 +270,8 @@ _FOREIGN: dict[str, dict[str, tuple[str, ...]]] = {
         "s": ("wo3", "ta1", "wo3 de5 peng2 you5", "lao3 shi1", "xiao3 mao1", "ma1 ma5", "ge1 ge5", "ye2 ye5"),
         "v": ("chi1", "kan4", "mai3", "he1", "xie3", "xi3 huan5", "zhao3", "na2"),
         "o": ("ping2 guo3", "shu1", "shui3", "cha2", "xin4", "hua1", "mian4 bao1", "zi4 xing2 che1"),
-        "p": ("zai4 jia1 li3", "zai4 xue2 xiao4", "zai4 gong1 yuan2", "mei3 tian1", "jin1 tian1 zao3 shang5", "zai4 shi4 chang3"),
+        "p": ("zai4 jia1 li3", "zai4 xue2 xiao4", "zai4 gong1 yuan2", "mei3 tian1", "jin1 tian1 zao3 shang5",
+              "zai4 shi4 chang3"),
         "order": ("{s} {p} {v} {o}.", "{s} {p} {v} {o} ma5?", "{p}, {s} {v} {o}."),
         "fixed": ("tai4 hao3 le5!", "xie4 xie5 ni3.", "ni3 hao3, hen3 gao1 xing4 ren4 shi5 ni3.",
                   "huo3 che1 zhan4 zai4 na3 li3?", "jin1 tian1 hen3 leng3.", "kuai4 zou3 ba5!"),

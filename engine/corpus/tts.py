@@ -66,7 +66,10 @@ def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
 
 
 def draw_voice(
-    rng: np.random.Generator, engines: Sequence[str] = ENGINES, languages: Sequence[str] = LANGUAGES, held_out: bool = False
+    rng: np.random.Generator,
+    engines: Sequence[str] = ENGINES,
+    languages: Sequence[str] = LANGUAGES,
+    held_out: bool = False,
 ) -> VoiceChoice:
     """The voice of one clip, drawn as the module describes from the training voices or, with
     ``held_out``, from :data:`HELD_OUT_VOICES`."""
@@ -138,7 +141,9 @@ def cut(clip: TimedClip, seconds: float) -> TimedClip:
     return dataclasses.replace(clip, audio=clip.audio[:n_samples], phones=tuple(kept))
 
 
-def _clip(seed: int, index: int, engines: Sequence[str], languages: Sequence[str], held_out: bool) -> tuple[str, TimedClip]:
+def _clip(
+    seed: int, index: int, engines: Sequence[str], languages: Sequence[str], held_out: bool
+) -> tuple[str, TimedClip]:
     rng = np.random.default_rng([seed, index])
     voice = draw_voice(rng, engines, languages, held_out)
     speak = _speaker(voice, rng)
@@ -153,9 +158,12 @@ def _clip(seed: int, index: int, engines: Sequence[str], languages: Sequence[str
 
 
 def _checked(engines: Sequence[str], languages: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    unknown = [engine for engine in engines if engine not in ENGINES] + [lang for lang in languages if lang not in LANGUAGES]
+    unknown = [e for e in engines if e not in ENGINES] + [lang for lang in languages if lang not in LANGUAGES]
     if unknown:
-        raise PosetalkError(f"unknown TTS engine or language {unknown[0]!r}; engines: {', '.join(ENGINES)}; languages: {', '.join(LANGUAGES)}")
+        raise PosetalkError(
+            f"unknown TTS engine or language {unknown[0]!r}; engines: {', '.join(ENGINES)};"
+            f" languages: {', '.join(LANGUAGES)}"
+        )
     if not engines or not languages:
         raise PosetalkError("tts clips need at least one engine and one language")
     if "en" not in languages and "espeak-ng" not in engines:
@@ -163,7 +171,9 @@ def _checked(engines: Sequence[str], languages: Sequence[str]) -> tuple[tuple[st
     return tuple(engines), tuple(languages)
 
 
-def _clips(seed: int, minutes: float, engines: Sequence[str], languages: Sequence[str], held_out: bool) -> Iterator[tuple[str, TimedClip]]:
+def _clips(
+    seed: int, minutes: float, engines: Sequence[str], languages: Sequence[str], held_out: bool
+) -> Iterator[tuple[str, TimedClip]]:
     total, index = 0.0, 0
     while total < minutes * 60:
         clip_id, clip = _clip(seed, index, engines, languages, held_out)
