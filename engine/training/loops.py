@@ -74,7 +74,7 @@ def _run(name: str, path: Path, module: torch.nn.Module, params: list[torch.nn.P
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
             step += 1
-            history.append({"step": step, **{k: float(v) for k, v in losses.items()}})
+            history.append({"step": step, **{k: float(v.detach()) for k, v in losses.items()}})
             bar.update()
             bar.set_postfix(loss=f"{history[-1]['total']:.4f}")
             if time.monotonic() - last_save > CHECKPOINT_EVERY_S:
