@@ -3,6 +3,8 @@ length and alignment (or moves the phone timeline exactly), and is seeded."""
 
 from __future__ import annotations
 
+import ctypes.util
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,9 @@ from .test_corpus_tts import assert_covers, assert_energy_lines_up, level_db
 
 @pytest.fixture(scope="module")
 def clip() -> TimedClip:
+    """Speech to transform (espeak-ng)."""
+    if ctypes.util.find_library("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
     return espeak().synthesize("Bob, ... mama made a pie. Maybe Bob will be by.", "en-us", "en")
 
 
@@ -194,7 +199,7 @@ def test_pause_insertion_shifts_later_phones_and_the_pause_is_quiet(clip: TimedC
     assert max(level_db(longer, lambda label: label == SILENCE)) < -40
 
 
-def test_pauses_go_before_and_after_speech_that_has_no_silence() -> None:
+def test_pauses_go_before_and_after_speech_that_has_no_silence(clip: TimedClip) -> None:
     word = espeak().synthesize("mama", "en-us", "en")
     speech = [p for p in word.phones if p.label != SILENCE]
     a, b = round(speech[0].start * SAMPLE_RATE), round(speech[-1].end * SAMPLE_RATE)

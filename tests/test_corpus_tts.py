@@ -3,6 +3,7 @@ and the seeded clip generator with its held-out voices."""
 
 from __future__ import annotations
 
+import ctypes.util
 import shutil
 from collections import Counter
 
@@ -14,6 +15,7 @@ from posetalk.corpus.espeak import LANGUAGE_VOICES, VARIANTS, EspeakProsody, arp
 from posetalk.corpus.timeline import SAMPLE_RATE, SILENCE, VOWELS, TimedClip
 from posetalk.errors import PosetalkError
 
+needs_espeak = pytest.mark.skipif(ctypes.util.find_library("espeak-ng") is None, reason="espeak-ng is not installed")
 needs_flite = pytest.mark.skipif(shutil.which("flite") is None, reason="flite is not installed")
 needs_festival = pytest.mark.skipif(shutil.which("festival") is None, reason="festival is not installed")
 TEXT = "Bob, ... mama made a pie. Maybe Bob will be by."
@@ -66,6 +68,7 @@ def contains_run(sequence: list[str], run: list[str]) -> bool:
 # --- espeak-ng ----------------------------------------------------------------------------------
 
 
+@needs_espeak
 @pytest.mark.parametrize("voice", ["en-us", "en+f3", "en-us+klatt"])
 def test_espeak_phones_cover_the_audio_and_line_up_with_its_energy(voice: str) -> None:
     clip = espeak().synthesize(TEXT, voice, "en")
@@ -77,6 +80,7 @@ def test_espeak_phones_cover_the_audio_and_line_up_with_its_energy(voice: str) -
     assert 2.0 < clip.duration < 6.0
 
 
+@needs_espeak
 def test_espeak_prosody_changes_speed_and_the_timeline_follows() -> None:
     slow = espeak().synthesize(TEXT, "en-us", "en", EspeakProsody(rate=110))
     fast = espeak().synthesize(TEXT, "en-us", "en", EspeakProsody(rate=260))
@@ -86,6 +90,7 @@ def test_espeak_prosody_changes_speed_and_the_timeline_follows() -> None:
     assert_covers(fast)
 
 
+@needs_espeak
 def test_espeak_speaks_every_listed_voice_and_variant() -> None:
     for language, voices in LANGUAGE_VOICES.items():
         for voice in voices:
@@ -95,6 +100,7 @@ def test_espeak_speaks_every_listed_voice_and_variant() -> None:
         assert_covers(espeak().synthesize("ma", f"en-us+{variant}", "en"))
 
 
+@needs_espeak
 @pytest.mark.parametrize("language", [lang for lang in sentences.LANGUAGES if lang != "en"])
 def test_espeak_other_languages_map_onto_the_phone_set_by_table(language: str) -> None:
     rng = np.random.default_rng(3)
@@ -130,6 +136,7 @@ def test_mnemonics_map_by_articulation() -> None:
     assert arpabet("bQ", "en") == (("b",), False)
 
 
+@needs_espeak
 def test_espeak_rejects_an_unknown_voice_and_empty_text() -> None:
     with pytest.raises(PosetalkError, match="no voice 'xx-nope'"):
         espeak().synthesize("hello", "xx-nope", "en")
@@ -216,6 +223,7 @@ def test_every_language_has_utterances_with_pauses() -> None:
 # --- the clip generator -------------------------------------------------------------------------
 
 
+@needs_espeak
 def test_tts_clips_are_seeded_2_to_12_s_and_cover_their_audio() -> None:
     first = list(tts.tts_clips(5, 0.5, engines=("espeak-ng",)))
     again = list(tts.tts_clips(5, 0.5, engines=("espeak-ng",)))
@@ -254,6 +262,7 @@ def test_voices_spread_over_engines_and_languages_and_keep_held_out_ones_apart()
     assert {choice.engine for choice in (tts.draw_voice(rng, engines=("flite",)) for _ in range(20))} == {"flite"}
 
 
+@needs_espeak
 @needs_flite
 @needs_festival
 def test_held_out_clips_come_from_held_out_voices_only() -> None:

@@ -270,8 +270,8 @@ class Espeak:
 
         Returns:
             A clip at 16 kHz whose phones cover the audio: ``sil`` before the first phoneme, one
-            phone per ARPAbet symbol of each phoneme, consecutive pauses merged, phonemes of no
-            duration (espeak-ng's language-switch marks such as ``(en)``) dropped.
+            phone per ARPAbet symbol of each phoneme (its time split evenly between them),
+            consecutive pauses merged, phonemes of no duration dropped.
 
         Raises:
             PosetalkError: an unknown voice or variant, empty text or no audio produced.

@@ -2,12 +2,13 @@
 
 Clip ``i`` of a seed is drawn from its own generator (``default_rng([seed, i])``), so a clip does
 not depend on the ones before it. Its language is English 70 % of the time (when other languages
-are asked for) and otherwise one of the others, uniformly; English goes to espeak-ng, flite and
-festival with weights 0.5, 0.3 and 0.2 (among the engines asked for), other languages to espeak-ng.
-A clip is 2-12 s: a target length is drawn uniformly, utterances of
-:func:`posetalk.corpus.sentences.utterance` are spoken with one voice and one prosody and joined
-by 0-0.3 s of silence until the target is reached, and a clip that runs past 12 s is cut inside
-its last silence before 12 s (or at the last phone boundary before it).
+and espeak-ng are asked for) and otherwise one of the others, uniformly; English goes to
+espeak-ng, flite and festival with weights 0.5, 0.3 and 0.2 (among the engines asked for), other
+languages to espeak-ng. A clip is 2-12 s: a target length is drawn uniformly from that range,
+utterances of :func:`posetalk.corpus.sentences.utterance` are spoken with one voice and one
+prosody and joined by 0-0.3 s of silence until they reach it, and the result is cut at the target
+(:func:`cut`: inside its last silence before the target, else at a phone boundary). So, with the
+cuts at silences, clips run 6 s on average.
 
 Held out (never in :func:`tts_clips`, only in :func:`held_out_tts_clips`): the speaker slt (flite's
 slt and festival's HTS voice of the same speaker) and espeak-ng's variants ``f4`` and ``m6``
@@ -17,7 +18,7 @@ in every language.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def draw_voice(
     return VoiceChoice(engine, f"{base}+{_pick(rng, pools[engine])}", language)
 
 
-def _speaker(voice: VoiceChoice, rng: np.random.Generator):
+def _speaker(voice: VoiceChoice, rng: np.random.Generator) -> Callable[[str], TimedClip]:
     """A function text -> TimedClip speaking with ``voice`` at one prosody drawn from ``rng``."""
     if voice.engine == "espeak-ng":
         prosody = EspeakProsody.draw(rng)
