@@ -195,8 +195,8 @@ def insert_pauses(clip: TimedClip, rng: np.random.Generator, count: int | None =
         shift = sum(length for at, length in insertions if at < sample or (at == sample and not is_end))
         return time + shift / SAMPLE_RATE
 
-    phones = [
-        Phone(p.label, moved(p.start, a, False), moved(p.end, b, True), p.stress)
+    phones = [  # a zero-length phone at an insertion point moves with its start
+        Phone(p.label, moved(p.start, a, False), max(moved(p.start, a, False), moved(p.end, b, True)), p.stress)
         for p, (a, b) in zip(clip.phones, bounds)
     ]
     duration = len(audio) / SAMPLE_RATE
