@@ -103,7 +103,7 @@ def test_render_audio_runs_inference_first(clip, tmp_path, capsys):
         assert sum(1 for _ in container.decode(video=0)) == 5
 
 
-def test_render_audio_without_a_model_says_what_is_missing(clip, tmp_path, capsys):
+def test_render_audio_with_a_missing_model_folder_says_so(clip, tmp_path, capsys):
     _, audio = clip
-    assert posetalk(["render", str(audio), "-o", str(tmp_path / "x.mp4")]) == 1
-    assert "--checkpoint" in capsys.readouterr().err
+    assert posetalk(["render", str(audio), "--model-dir", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x.mp4")]) == 1
+    assert "no such model folder" in capsys.readouterr().err

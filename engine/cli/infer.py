@@ -12,7 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "infer",
         help="audio file -> FLAME coefficients (.npz)",
-        description="Run the published DiffPoseTalk sampler over a whole audio file and write "
+        description="Sample a whole audio file window by window (dpmpp-2m by default; --sampler ddpm is the "
+        "published sampler) and write "
         "exp (L, 50), pose (L, 6) and shape (L, 100) at the model's frame rate.",
     )
     parser.add_argument("audio", type=Path, help="speech file (WAV, FLAC, OGG, MP3; any rate and channel count)")

@@ -42,6 +42,10 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("RATIO", "MIN", "MAX"),
         help="clamp predictions to their RATIO quantile, bounded to [MIN, MAX]",
     )
+    group.add_argument("--sampler", choices=SAMPLER_NAMES, default="dpmpp-2m",
+                       help="dpmpp-2m (default) or ddim over --steps steps per window; ddpm: the published "
+                            "ancestral sampler over every step (the reference, slow)")
+    group.add_argument("--steps", type=int, default=10, help="denoiser evaluations per window (default 10; not ddpm)")
     group.add_argument("--seed", type=int, help="noise seed (default: random)")
     group.add_argument("-n", "--repetitions", type=int, default=1, help="independent samples to draw")
 
@@ -74,7 +78,9 @@ def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) ->
         threshold = DynamicThreshold(*args.dynamic_threshold) if args.dynamic_threshold else None
     except ValueError as error:
         raise PosetalkError(str(error)) from None
-    return SamplingOptions(guidance, threshold, 0.0, args.repetitions)
+    if args.steps < 1:
+        raise PosetalkError(f"--steps must be at least 1, got {args.steps}")
+    return SamplingOptions(guidance, threshold, 0.0, args.repetitions, args.sampler, args.steps)
 
 
 def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,7 +129,7 @@ def infer_from_args(args: argparse.Namespace, audio: np.ndarray) -> Coefficients
     loaded = load_model_files(files, device)
     options = sampling_options_from_args(args, loaded)
     config = loaded.model.config
-    total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * config.n_diff_steps
+    total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * options.evaluations(config.n_diff_steps)
     with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
         try:
             return generate(

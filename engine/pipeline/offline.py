@@ -24,6 +24,7 @@ from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.ddpm import sample_ddpm
 from posetalk.diffusion.guidance import Guidance
 from posetalk.diffusion.noise import NoiseSource
+from posetalk.diffusion.samplers import SamplerName, run_sampler, spaced_steps
 from posetalk.diffusion.thresholding import DynamicThreshold
 from posetalk.model.motion import motion_to_coefficients, normalise_shape
 from posetalk.model.talking_head import DiffPoseTalk
@@ -36,10 +37,24 @@ CHUNK_CONTEXT_MS = 500.0
 
 @dataclass(frozen=True)
 class SamplingOptions:
+    """How each window is sampled.
+
+    Attributes:
+        sampler: ``ddpm`` (the published ancestral sampler over every step, the reference),
+            ``ddim`` or ``dpmpp-2m`` over ``steps`` evenly spaced steps.
+        steps: denoiser evaluations per window for ``ddim`` / ``dpmpp-2m`` (ignored by ``ddpm``).
+    """
+
     guidance: Guidance
     dynamic_threshold: DynamicThreshold | None = None
     flexibility: float = 0.0
     n_repetitions: int = 1
+    sampler: SamplerName = "ddpm"
+    steps: int = 10
+
+    def evaluations(self, num_steps: int) -> int:
+        """Denoiser calls per window for a schedule of ``num_steps``."""
+        return num_steps if self.sampler == "ddpm" else min(self.steps, num_steps)
 
 
 @dataclass(frozen=True)
@@ -153,7 +168,12 @@ def generate(
                 indicator[:, -plan.pad_frames :] = 0
         conditions = WindowConditions(window_audio, prev_motion, prev_audio, shape_in, style_in, indicator)
         denoiser = GuidedDenoiser(model, conditions, options.guidance, options.dynamic_threshold)
-        motion = sample_ddpm(denoiser, x_T, model.schedule, config.target, noise, options.flexibility, step_callback)
+        if options.sampler == "ddpm":
+            motion = sample_ddpm(denoiser, x_T, model.schedule, config.target, noise, options.flexibility, step_callback)
+        else:
+            steps = spaced_steps(model.schedule.num_steps, options.evaluations(model.schedule.num_steps))
+            motion = run_sampler(options.sampler, _counted(denoiser, on_step), x_T, model.schedule, config.target,
+                                 steps, noise)
         prev_motion, prev_audio = motion[:, -config.n_prev_motions :], window_audio[:, -config.n_prev_motions :]
         if last and plan.pad_frames > 0:
             motion = motion[:, : -plan.pad_frames]
@@ -163,6 +183,19 @@ def generate(
     n_frames = exp.shape[1]
     shape_out = np.broadcast_to(np.asarray(shape, dtype=np.float32), (repetitions, n_frames, shape.shape[-1])).copy()
     return Coefficients(exp.cpu().numpy(), pose.cpu().numpy(), shape_out, config.fps)
+
+
+def _counted(denoiser: GuidedDenoiser, on_step: Callable[[], None] | None) -> Callable[[torch.Tensor, int], torch.Tensor]:
+    """The denoiser, calling ``on_step`` after each evaluation."""
+    if on_step is None:
+        return denoiser
+
+    def denoise(x_t: torch.Tensor, t: int) -> torch.Tensor:
+        out = denoiser(x_t, t)
+        on_step()
+        return out
+
+    return denoise
 
 
 def _chunk_features(model: DiffPoseTalk, audio: torch.Tensor, window: int, n_heard: int) -> tuple[torch.Tensor, torch.Tensor]:
