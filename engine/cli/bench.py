@@ -6,7 +6,7 @@ import argparse
 import json
 
 from posetalk.cli.options import add_model_arguments, add_stream_arguments, stream_config_from_args
-from posetalk.model.architectures import MODEL_SIZES
+from posetalk.model.sizes import MODEL_SIZES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

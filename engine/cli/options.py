@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-
-from posetalk.diffusion.guidance import Guidance, guidance_for_style
-from posetalk.diffusion.samplers import SAMPLER_NAMES
-from posetalk.diffusion.thresholding import DynamicThreshold
+from posetalk.diffusion.sampler_names import SAMPLER_NAMES
 from posetalk.errors import PosetalkError
-from posetalk.pipeline.model_files import LoadedModel, ModelFiles, resolve_model_files
-from posetalk.pipeline.offline import Coefficients, SamplingOptions
-from posetalk.stream.config import StreamConfig
+
+if TYPE_CHECKING:  # these import torch
+    import numpy as np
+    import torch
+
+    from posetalk.diffusion.guidance import Guidance
+    from posetalk.pipeline.model_files import LoadedModel, ModelFiles
+    from posetalk.pipeline.offline import Coefficients, SamplingOptions
+    from posetalk.stream.config import StreamConfig
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,10 +53,14 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def model_files_from_args(args: argparse.Namespace) -> ModelFiles:
+    from posetalk.pipeline.model_files import resolve_model_files
+
     return resolve_model_files(args.model_dir, args.checkpoint, args.stats, args.shape, args.style, not args.no_style)
 
 
 def device_from_args(args: argparse.Namespace) -> torch.device:
+    import torch
+
     try:
         device = torch.device(args.device)
     except RuntimeError:
@@ -67,6 +73,10 @@ def device_from_args(args: argparse.Namespace) -> torch.device:
 def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) -> SamplingOptions:
     """Guidance on the checkpoint's conditions with the given scales; style guidance only when a
     style is given (without one the style branch would compare the null style with itself)."""
+    from posetalk.diffusion.guidance import guidance_for_style
+    from posetalk.diffusion.thresholding import DynamicThreshold
+    from posetalk.pipeline.offline import SamplingOptions
+
     config = loaded.model.config
     if args.repetitions < 1:
         raise PosetalkError(f"--repetitions must be at least 1, got {args.repetitions}")
@@ -102,6 +112,8 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
+    from posetalk.stream.config import StreamConfig
+
     try:
         return StreamConfig(
             sampler=args.sampler, steps=args.steps, eta=args.eta, frames_per_tick=args.frames_per_tick,

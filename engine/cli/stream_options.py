@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from posetalk.cli.options import add_model_arguments, add_sampling_arguments
 from posetalk.errors import PosetalkError
-from posetalk.mapping import ArkitMap, EyeMotion, FaceMapper
-from posetalk.server.mesh import HeadMesh
-from posetalk.server.sources import FrameSource
 
-if TYPE_CHECKING:  # these import torch
+if TYPE_CHECKING:  # these load numpy, torch and the engine
     from posetalk.audio.sources import AudioSource
+    from posetalk.mapping import FaceMapper
     from posetalk.server.inference import OfflineInference
+    from posetalk.server.mesh import HeadMesh
+    from posetalk.server.sources import FrameSource
     from posetalk.stream.engine import StreamingEngine
 
 
@@ -47,6 +47,7 @@ def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
 def head_mesh(args: argparse.Namespace) -> HeadMesh:
     """The head named by ``--flame``, else the built-in head (with its vertex colours)."""
     from posetalk.rig.flame import load_flame
+    from posetalk.server.mesh import HeadMesh
 
     if args.flame is not None:
         return HeadMesh(load_flame(args.flame), args.flame.name)
@@ -58,6 +59,8 @@ def head_mesh(args: argparse.Namespace) -> HeadMesh:
 
 def build_mapper(args: argparse.Namespace, head: HeadMesh) -> FaceMapper:
     """``--map`` if given; else the built-in head's authored map, or one fitted to ``--flame``."""
+    from posetalk.mapping import ArkitMap, EyeMotion, FaceMapper, fit_arkit_map
+
     if args.map is not None:
         arkit_map = ArkitMap.load(args.map)
     elif args.flame is None:
@@ -66,8 +69,6 @@ def build_mapper(args: argparse.Namespace, head: HeadMesh) -> FaceMapper:
 
         arkit_map = built_in_arkit_map(EXPRESSIONS)
     else:
-        from posetalk.mapping import fit_arkit_map
-
         arkit_map = fit_arkit_map(head.model, head.name)
     return FaceMapper(arkit_map, EyeMotion(blinks=not args.no_blink, saccades=not args.no_saccades))
 

@@ -16,10 +16,9 @@ import torch
 
 from posetalk.diffusion.ddpm import Denoiser, sample_ddpm
 from posetalk.diffusion.noise import NoiseSource
+from posetalk.diffusion.sampler_names import SAMPLER_NAMES, SamplerName
 from posetalk.diffusion.schedules import Schedule
 
-SamplerName = Literal["ddpm", "ddim", "dpmpp-2m"]
-SAMPLER_NAMES: tuple[SamplerName, ...] = ("ddpm", "ddim", "dpmpp-2m")
 Target = Literal["sample", "noise"]
 
 

@@ -9,17 +9,15 @@ meaningless, but their cost is that of a trained model of the same shape.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from transformers import HubertConfig, HubertModel
 
 from posetalk.diffusion.schedules import make_schedule
 from posetalk.model.config import denoiser_config_from_args
+from posetalk.model.sizes import MODEL_SIZES, ModelSize
 from posetalk.model.talking_head import DiffPoseTalk
-
-ModelSize = Literal["published", "small"]
-MODEL_SIZES: tuple[ModelSize, ...] = ("published", "small")
 
 PUBLISHED_ARGS: dict[str, Any] = dict(
     target="sample", guiding_conditions="audio,style", cfg_mode="incremental", n_diff_steps=500,
