@@ -43,7 +43,7 @@ class StreamConfig:
     eta: float = 0.0
     frames_per_tick: int = 2
     lookahead_ms: float = 80.0
-    left_context_ms: float = 1000.0
+    left_context_ms: float = 500.0
     warm_start: float | None = None
     normalisation: Normalisation = "running"
     audio_mean: float = 0.0
