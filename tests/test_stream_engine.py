@@ -237,16 +237,15 @@ def test_live_style_switch_is_applied_from_presets(tiny: LoadedModel, tmp_path: 
 
 
 def test_silence_gate_closes_the_mouth_only_in_silence() -> None:
-    stats = CoefficientStats(*(np.full(n, v, np.float32) for n, v in ((50, 0.1), (50, 1), (6, 0.2), (6, 1), (100, 0), (100, 1))))
-    gate = SilenceGate(stats, fps=25)
+    gate = SilenceGate(fps=25)
     exp, pose = np.full((25, 50), 2.0, np.float32), np.full((25, 6), 0.5, np.float32)
     speech = 0.3 * np.sin(np.linspace(0, 400, 640 * 25)).reshape(25, 640)
     loud_exp, loud_pose = gate.apply(exp, pose, speech)
     np.testing.assert_array_equal(loud_exp, exp)
     quiet_exp, quiet_pose = gate.apply(exp, pose, np.zeros((25, 640)))
     assert quiet_exp[0, 0] == 2.0  # holds a moment before closing
-    np.testing.assert_allclose(quiet_exp[-1], 0.1, atol=0.02)
-    np.testing.assert_allclose(quiet_pose[-1, 3:], 0.2, atol=0.01)
+    np.testing.assert_allclose(quiet_exp[-1], 0.0, atol=0.02)  # the rest face: closed mouth
+    np.testing.assert_allclose(quiet_pose[-1, 3:], 0.0, atol=0.01)
     np.testing.assert_array_equal(quiet_pose[:, :3], pose[:, :3])  # the head is left alone
 
 

@@ -87,7 +87,7 @@ class ModelRunner:
         each frame judged by the raw audio it covers."""
         spf = RATE / self.fps
         frames = np.stack([audio[round(f * spf) : round((f + 1) * spf)] for f in range(len(motion.exp))])
-        exp, pose = SilenceGate(self.loaded.stats, self.fps).apply(motion.exp, motion.pose, frames)
+        exp, pose = SilenceGate(self.fps).apply(motion.exp, motion.pose, frames)
         return replace(motion, exp=exp, pose=pose)
 
     def offline(self, audio: np.ndarray, style: np.ndarray | None, steps: int | None, seed: int) -> Animation:

@@ -91,7 +91,7 @@ class StreamingEngine:
         self.generator = StreamGenerator(model, stats, shape, config, noise or SeededNoise())
         self.state = StreamState()
         self.styles = StyleMixer(style)
-        self.gate = SilenceGate(stats, self.fps) if config.silence_gate else None
+        self.gate = SilenceGate(self.fps) if config.silence_gate else None
         self.shape = self.default_shape = np.asarray(shape, np.float32)
         self.stats = StreamStats()
         self._paused = threading.Event()

@@ -3,8 +3,10 @@
 The model is conditioned on speech; on silence a trained model closes the mouth by itself, but
 breath noise and room tone can leave it mumbling. The gate measures each frame's level on the raw
 audio, and after ``hold`` seconds below ``threshold_db`` eases the expression and jaw towards the
-training mean (a neutral face) with a time constant of ``release`` seconds, and back as soon as
-speech returns. Head rotation is left to the model, so the head stays alive.
+rest face (zero expression, jaw closed: the closed-mouth neutral of FLAME and of the built-in head)
+with a time constant of ``release`` seconds, and back as soon as speech returns. (The training mean
+would not do: it averages speech, a half-open mouth.) Head rotation is left to the model, so the
+head stays alive.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posetalk.checkpoint.arrays import CoefficientStats
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,7 @@ class SilenceGateConfig:
 class SilenceGate:
     """Per-stream gate state; :meth:`apply` processes frames in order."""
 
-    def __init__(self, stats: CoefficientStats, fps: int, config: SilenceGateConfig = SilenceGateConfig()) -> None:
-        self.neutral_exp = stats.exp_mean.astype(np.float32)
-        self.neutral_jaw = stats.pose_mean[3:].astype(np.float32)
+    def __init__(self, fps: int, config: SilenceGateConfig = SilenceGateConfig()) -> None:
         self.config, self.fps = config, fps
         self.silent_for = 0.0
         self.closed = 0.0  # 0: model motion, 1: fully neutral mouth
@@ -44,6 +43,6 @@ class SilenceGate:
             target = 1.0 if self.silent_for >= self.config.hold else 0.0
             tau = self.config.release if target > self.closed else self.config.attack
             self.closed += (target - self.closed) * (1 - np.exp(-dt / tau))
-            exp[i] += self.closed * (self.neutral_exp - exp[i])
-            pose[i, 3:] += self.closed * (self.neutral_jaw - pose[i, 3:])
+            exp[i] *= 1.0 - self.closed
+            pose[i, 3:] *= 1.0 - self.closed
         return exp, pose
