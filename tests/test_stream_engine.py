@@ -15,7 +15,6 @@ import torch
 
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.audio.sources import FileConfig, FileSource
-from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.noise import ReplayNoise, SeededNoise
 from posetalk.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
 from posetalk.stream.bus import FrameBus
