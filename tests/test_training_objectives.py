@@ -64,7 +64,7 @@ def test_prefix_uses_the_learned_start_rows_like_the_stream() -> None:
     n_prev = model.config.n_prev_motions
     known = torch.randn(3, n_prev, 54)
     have = torch.tensor([0, 3, n_prev])
-    prefix = _prefix(model, known, have)
+    prefix = _prefix(model.start_motion_feat, known, have)
     start = model.start_motion_feat[0]
     assert torch.equal(prefix[0], start)
     # the stream: start rows have.. in front, then the last `have` frames

@@ -141,6 +141,7 @@ def generate(
     n_heard = audio.shape[0]
     audio = _pad(normalise_audio(audio), plan.pad_samples, config.pad_mode)
     chunked = config.audio_model == "whisper"
+    heard = audio.cpu().numpy() if chunked else None
     if not chunked:
         features = model.audio_features(audio[None], config.n_motions * plan.n_windows)
 
@@ -154,7 +155,7 @@ def generate(
     windows = []
     for w in range(plan.n_windows):
         if chunked:
-            window_audio, chunk_prev_audio = _chunk_features(model, audio, w, n_heard)
+            window_audio, chunk_prev_audio = _chunk_features(model, heard, w, n_heard)
             window_audio = window_audio.expand(repetitions, -1, -1)
             if w > 0:
                 prev_audio = chunk_prev_audio.expand(repetitions, -1, -1)
@@ -198,16 +199,16 @@ def _counted(denoiser: GuidedDenoiser, on_step: Callable[[], None] | None) -> Ca
     return denoise
 
 
-def _chunk_features(model: DiffPoseTalk, audio: torch.Tensor, window: int, n_heard: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _chunk_features(model: DiffPoseTalk, heard: np.ndarray, window: int, n_heard: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(1, L, d_model) features of window ``window`` and (1, L_p, d_model) of the frames before it,
-    from the window's own chunk of the normalised clip (the clip has ``n_heard`` real samples), as
+    from the window's own chunk of the normalised, padded clip ``heard`` (with ``n_heard`` real samples), as
     a stream emitting whole windows would cut it."""
     config = model.config
     first = window * config.n_motions
     n_context = context_frames(CHUNK_CONTEXT_MS, config.n_prev_motions, config.fps)
     heard_end = min(n_heard, frame_sample(first + config.n_motions, config.fps))
     chunk = window_chunk(first, config.n_motions, n_context, heard_end, config.fps)
-    samples = torch.from_numpy(cut_chunk(audio.cpu().numpy(), chunk, config.fps)).to(audio.device)
+    samples = torch.from_numpy(cut_chunk(heard, chunk, config.fps)).to(model.device)
     features = model.audio_features(samples[None], chunk.end_frame - chunk.first_frame)
     offset = first - chunk.first_frame
     return features[:, offset : offset + config.n_motions], features[:, max(0, offset - config.n_prev_motions) : offset]

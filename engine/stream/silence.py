@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class SilenceGateConfig:
     threshold_db: float = -45.0

@@ -4,6 +4,7 @@ samples with cached audio features, and batches for the denoiser and the style e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -48,7 +49,6 @@ class TrainingSet:
         shapes: (P, 100) normalised persona shapes.
         windows: the window samples; features[i] belongs to windows[i].
         features: (N, n_prev + n_motions, d_encoder) float16 cached audio features.
-        lengths: per sequence, its number of frames.
     """
 
     motions: list[list[np.ndarray]]
@@ -56,15 +56,22 @@ class TrainingSet:
     shapes: np.ndarray
     windows: list[WindowSample]
     features: np.ndarray
-    lengths: np.ndarray
+
+    @cached_property
+    def animations_of(self) -> dict[int, list[tuple[int, int]]]:
+        """(sequence, animation) of every animation of each persona."""
+        owned: dict[int, list[tuple[int, int]]] = {}
+        for s, owners in enumerate(self.persona_of):
+            for a, p in enumerate(owners):
+                owned.setdefault(p, []).append((s, a))
+        return owned
 
     @classmethod
     def build(cls, sequences: list[AnimatedSequence], personas: list[Persona], stats: CoefficientStats,
               windows: list[WindowSample], features: np.ndarray) -> TrainingSet:
         motions = [[normalised_motion(e, p, stats) for e, p in zip(s.exp, s.pose, strict=True)] for s in sequences]
         shapes = np.stack([(p.shape - stats.shape_mean) / stats.shape_std for p in personas]).astype(np.float32)
-        lengths = np.array([m[0].shape[0] for m in motions])
-        return cls(motions, [s.personas for s in sequences], shapes, windows, features, lengths)
+        return cls(motions, [s.personas for s in sequences], shapes, windows, features)
 
 
 @dataclass(frozen=True)
@@ -130,14 +137,11 @@ def style_clips(data: TrainingSet, n_frames: int, personas: np.ndarray, per_pers
                 rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """(len(personas) * per_persona, n_frames, 54) motion clips and their persona labels: random
     windows of random animations of each persona (short animations padded by repeating the end)."""
-    by_persona: dict[int, list[tuple[int, int]]] = {}
-    for s, owners in enumerate(data.persona_of):
-        for a, p in enumerate(owners):
-            by_persona.setdefault(p, []).append((s, a))
     clips, labels = [], []
     for p in personas:
+        owned = data.animations_of[int(p)]
         for _ in range(per_persona):
-            s, a = by_persona[int(p)][int(rng.integers(len(by_persona[int(p)])))]
+            s, a = owned[int(rng.integers(len(owned)))]
             clips.append(motion_window(data.motions[s][a], n_frames, rng))
             labels.append(int(p))
     return torch.from_numpy(np.stack(clips)), torch.tensor(labels)

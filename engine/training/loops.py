@@ -48,10 +48,11 @@ def _lr(step: int, options: LoopOptions, warmup: int = 200) -> float:
 
 def _run(name: str, path: Path, module: torch.nn.Module, params: list[torch.nn.Parameter], options: LoopOptions,
          step_fn: Callable[[np.random.Generator], dict[str, torch.Tensor]], save: Callable[[int], None],
-         history: list[dict[str, float]]) -> list[dict[str, float]]:
+         ) -> list[dict[str, float]]:
     optimiser = torch.optim.AdamW(params, lr=options.learning_rate, weight_decay=0.01)
     rng = np.random.default_rng(options.seed)
     step = 0
+    history: list[dict[str, float]] = []
     resume = load_resume(path)
     if resume is not None:
         module.load_state_dict(resume["model"])
@@ -101,7 +102,7 @@ def train_style_encoder(encoder: StyleEncoder, args: dict[str, Any], data: Train
     def save(step: int) -> None:
         save_published(path, args, "encoder", encoder.encoder.state_dict(), step)
 
-    return _run("style encoder", path, encoder, list(encoder.parameters()), options, step_fn, save, [])
+    return _run("style encoder", path, encoder, list(encoder.parameters()), options, step_fn, save)
 
 
 def _timesteps(batch: int, num_steps: int, rng: np.random.Generator) -> torch.Tensor:
@@ -112,10 +113,9 @@ def _timesteps(batch: int, num_steps: int, rng: np.random.Generator) -> torch.Te
     return torch.from_numpy(np.where(rng.random(batch) < 0.5, uniform, few)).long()
 
 
-def _prefix(model: DiffPoseTalk, known: torch.Tensor, have: torch.Tensor) -> torch.Tensor:
+def _prefix(start: torch.Tensor, known: torch.Tensor, have: torch.Tensor) -> torch.Tensor:
     """(B, L_p, d) prefix as the stream builds it: the last ``have`` frames known, the learned
-    start rows ``have..`` in front (``known`` holds its real frames at the end)."""
-    start = model.start_motion_feat if known.shape[-1] == model.start_motion_feat.shape[-1] else model.start_audio_feat
+    start rows ``have..`` of ``start`` (1, L_p, d) in front (``known`` holds its real frames at the end)."""
     n_prev = known.shape[1]
     j = torch.arange(n_prev)
     shifted = start[0][(j[None, :] + have[:, None]).clamp(max=n_prev - 1)]
@@ -149,8 +149,8 @@ def train_denoiser(model: DiffPoseTalk, args: dict[str, Any], style_encoder: Sty
         features = model.audio_feature_map(batch.audio)
         prev_audio, audio = features[:, :n_prev], features[:, n_prev:]
         noisy_prev = batch.prev_motion + prefix_noise * torch.randn_like(batch.prev_motion)
-        prev_motion = _prefix(model, noisy_prev, batch.n_prev)
-        prev_audio = _prefix(model, prev_audio, batch.n_prev)
+        prev_motion = _prefix(model.start_motion_feat, noisy_prev, batch.n_prev)
+        prev_audio = _prefix(model.start_audio_feat, prev_audio, batch.n_prev)
         drop_a = torch.from_numpy(rng.random(b) < drop_audio)[:, None, None]
         audio = torch.where(drop_a, model.null_audio_feat.expand(b, n_motions, -1), audio)
         style = style_of(batch, rng)
@@ -167,4 +167,4 @@ def train_denoiser(model: DiffPoseTalk, args: dict[str, Any], style_encoder: Sty
     def save(step: int) -> None:
         save_published(path, args, "model", model.state_dict(), step, half_prefixes=("audio_encoder.",))
 
-    return _run("denoiser", path, model, trainable, options, step_fn, save, [])
+    return _run("denoiser", path, model, trainable, options, step_fn, save)

@@ -13,6 +13,7 @@ Phases (each saved under ``OUT/work/`` and skipped when already done):
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ class RecipeOptions:
     threads: int | None = None
 
 
-def _sequences_phase(options: RecipeOptions, work: Path):
+def _sequences_phase(options: RecipeOptions):
     rng = np.random.default_rng(options.seed)
     clips = [clip for _, clip in read_corpus(options.corpus)]
     clips = group_short_clips(clips, rng)
@@ -77,9 +78,9 @@ def prepare(options: RecipeOptions) -> tuple[TrainingSet, CoefficientStats, list
         windows = [WindowSample(*map(int, row)) for row in data["windows"].tolist()]
         motions = [[m.numpy() for m in seq] for seq in data["motions"]]
         training = TrainingSet(motions, [tuple(p) for p in data["persona_of"]], data["shapes"].numpy(), windows,
-                               features, data["lengths"].numpy())
+                               features)
         return training, load_stats(work / "stats.npz"), list(data["persona_names"])
-    sequences, personas = _sequences_phase(options, work)
+    sequences, personas = _sequences_phase(options)
     stats = coefficient_stats(sequences, personas)
     np.savez(work / "stats.npz", **{k: getattr(stats, k) for k in stats.__dataclass_fields__})
     fps, n_motions, n_prev = DENOISER_ARGS["fps"], DENOISER_ARGS["n_motions"], DENOISER_ARGS["n_prev_motions"]
@@ -96,13 +97,15 @@ def prepare(options: RecipeOptions) -> tuple[TrainingSet, CoefficientStats, list
         "motions": [[torch.from_numpy(m) for m in seq] for seq in training.motions],
         "persona_of": [list(p) for p in training.persona_of], "shapes": torch.from_numpy(training.shapes),
         "windows": torch.tensor([[w.sequence, w.first, w.heard_end, w.n_real] for w in windows]),
-        "lengths": torch.from_numpy(training.lengths), "persona_names": [p.name for p in personas],
+        "persona_names": [p.name for p in personas],
     }, saved)
     return training, stats, [p.name for p in personas]
 
 
+@lru_cache(maxsize=1)
 def whisper_encoder() -> torch.nn.Module:
-    """The frozen Whisper encoder converted from the training extra's CTranslate2 model."""
+    """The frozen Whisper encoder converted (once per process) from the training extra's CTranslate2
+    model; the feature cache and the model share it."""
     state = whisper_encoder_state(packaged_whisper_model())
     encoder = build_whisper_encoder(state)
     encoder.load_state_dict(state)
@@ -126,7 +129,7 @@ def style_presets(style_encoder: StyleEncoder, data: TrainingSet, persona_names:
     out = {}
     for name in presets:
         p = persona_names.index(name)
-        owned = [(s, a) for s, owners in enumerate(data.persona_of) for a, q in enumerate(owners) if q == p]
+        owned = data.animations_of[p]
         picks = [owned[int(i)] for i in rng.integers(0, len(owned), size=windows_per_preset)]
         clips = np.stack([motion_window(data.motions[s][a], style_encoder.config.n_motions, rng) for s, a in picks])
         with torch.no_grad():
