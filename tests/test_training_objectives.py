@@ -12,12 +12,11 @@ from posetalk.checkpoint.models import load_denoiser
 from posetalk.diffusion.schedules import make_schedule
 from posetalk.model.config import denoiser_config_from_args
 from posetalk.model.talking_head import DiffPoseTalk
-from posetalk.rig.head.assemble import built_in_head
 from posetalk.training.architecture import DENOISER_ARGS
 from posetalk.training.checkpoints import save_published
 from posetalk.training.loops import _prefix
 from posetalk.training.objectives import LossWeights, denoiser_losses, frame_weights, supervised_contrastive
-from posetalk.training.rig_loss import MouthVertices
+from posetalk.training.rig_loss import built_in_mouth_vertices
 
 
 def _model() -> DiffPoseTalk:
@@ -42,7 +41,7 @@ def test_contrastive_loss_prefers_clustered_features() -> None:
 def test_losses_vanish_for_a_perfect_prediction_and_weigh_frames() -> None:
     stats = CoefficientStats(*(np.zeros(n, np.float32) if i % 2 == 0 else np.ones(n, np.float32)
                                for i, n in enumerate((50, 50, 6, 6, 100, 100))))
-    mouth = MouthVertices(built_in_head().model, n_vertices=50)
+    mouth = built_in_mouth_vertices(n_vertices=50)
     target = torch.randn(2, 5, 54) * 0.1
     prev = target[:, :1]
     valid = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1.0]])
@@ -50,7 +49,7 @@ def test_losses_vanish_for_a_perfect_prediction_and_weigh_frames() -> None:
     weights = frame_weights(valid, indicator, 0.3)
     assert np.allclose(weights[0].numpy(), [1.0, 1.0, 0.3, 0.0, 0.0])
     perfect = denoiser_losses(target, target, prev, weights, stats, mouth, LossWeights())
-    assert all(float(perfect[k]) < 1e-6 for k in ("simple", "vertex", "velocity"))
+    assert all(float(perfect[k]) < 1e-6 for k in ("simple", "vertex", "lip_gap", "velocity"))
     wrong = target.clone()
     wrong[0, 3:] += 5.0  # frames past the end of the first sequence do not count
     assert float(denoiser_losses(wrong, target, prev, weights, stats, mouth, LossWeights())["simple"]) < 1e-6
@@ -84,3 +83,21 @@ def test_saved_checkpoint_loads_with_the_published_loader(tmp_path) -> None:
         expected, got = model.audio_features(audio, 25), loaded.audio_features(audio, 25)
     assert torch.allclose(expected, got, atol=2e-2 * float(expected.abs().max()))  # float16 encoder weights
     assert torch.equal(loaded.start_motion_feat, model.start_motion_feat)
+
+
+def test_lip_gap_loss_weighs_an_open_mouth_in_a_closure_more() -> None:
+    stats = CoefficientStats(*(np.zeros(n, np.float32) if i % 2 == 0 else np.ones(n, np.float32)
+                               for i, n in enumerate((50, 50, 6, 6, 100, 100))))
+    mouth = built_in_mouth_vertices(n_vertices=50)
+    weights = torch.ones(1, 4)
+    closed = torch.zeros(1, 4, 54)  # rest face: lips together
+    ajar = closed.clone()
+    ajar[..., 53] = 0.05  # the jaw opened a little: a few mm between the lips
+    opened = closed.clone()
+    opened[..., 53] = 0.25
+    lw = LossWeights(closed_boost=4.0)
+    missed_closure = denoiser_losses(ajar, closed, closed[:, :1], weights, stats, mouth, lw)["lip_gap"]
+    # the same jaw error against an open target (no closure to miss) costs a fifth
+    missed_open = denoiser_losses(opened + (ajar - closed), opened, opened[:, :1], weights, stats, mouth, lw)["lip_gap"]
+    assert float(missed_closure) > 0
+    assert float(missed_closure) / float(missed_open) > 3.0

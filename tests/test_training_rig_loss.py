@@ -3,14 +3,16 @@
 import numpy as np
 import torch
 
+from posetalk.evaluation.mouth import mouth_opening
 from posetalk.rig.flame import flame_vertices
 from posetalk.rig.head.assemble import built_in_head
-from posetalk.training.rig_loss import MouthVertices
+from posetalk.rig.head.skin import build_skin
+from posetalk.training.rig_loss import MouthVertices, built_in_mouth_vertices
 
 
 def test_mouth_vertices_match_the_rig() -> None:
     head = built_in_head().model
-    mouth = MouthVertices(head)
+    mouth = MouthVertices(head, build_skin()[0].midline_lips())
     rng = np.random.default_rng(1)
     exp = rng.normal(0, 1, (4, 50))
     pose = np.zeros((4, 6))
@@ -22,3 +24,17 @@ def test_mouth_vertices_match_the_rig() -> None:
     open_jaw = mouth(torch.zeros(1, 50), torch.tensor([0.25]))
     closed = mouth(torch.zeros(1, 50), torch.tensor([0.0]))
     assert (open_jaw - closed).norm(dim=-1).max() > 0.005
+
+
+def test_lip_gap_is_the_evaluated_mouth_opening() -> None:
+    mouth = built_in_mouth_vertices()
+    rng = np.random.default_rng(2)
+    exp = rng.normal(0, 0.5, (6, 50))
+    pose = np.zeros((6, 6))
+    pose[:, 3] = np.linspace(0.0, 0.3, 6)
+    posed = mouth(torch.tensor(exp, dtype=torch.float32), torch.tensor(pose[:, 3], dtype=torch.float32))
+    gap = mouth.lip_gap(posed).numpy() * 1000.0
+    opening = mouth_opening(exp, pose, np.zeros(100))
+    upward = gap[:, 1] > 0
+    assert np.allclose(np.linalg.norm(gap, axis=1)[upward], opening[upward], atol=0.5)
+    assert opening[-1] > 5.0  # the widest jaw opens the lips by millimetres, not by rounding

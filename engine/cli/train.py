@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--style-steps", type=int, default=1500, help="style-encoder steps (default 1500)")
     parser.add_argument("--personas", type=int, default=40, help="random personas besides the presets (default 40)")
     parser.add_argument("--batch-size", type=int, default=48)
+    parser.add_argument("--lr", type=float, default=3e-4, help="denoiser peak learning rate (default 3e-4)")
+    parser.add_argument("--lip-gap-weight", type=float, default=1.0,
+                        help="weight of the lip-gap loss, closures emphasised (default 1; 0 = the first model's recipe)")
+    parser.add_argument("--init", type=Path, metavar="MODEL_DIR",
+                        help="fine-tune this model folder: keep its style encoder, start the denoiser from its weights")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.set_defaults(run=run)
 
@@ -31,9 +36,12 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.corpus / "manifest.jsonl").is_file():
         raise PosetalkError(f"{args.corpus}: not a corpus folder (no manifest.jsonl); build one with `posetalk corpus build`")
+    if args.init is not None and not all((args.init / n).is_file() for n in ("denoiser.pt", "style_encoder.pt")):
+        raise PosetalkError(f"{args.init}: not a model folder (needs denoiser.pt and style_encoder.pt)")
     out = run_recipe(RecipeOptions(
         corpus=args.corpus, out=args.output, seed=args.seed, personas=args.personas, style_steps=args.style_steps,
-        denoiser_steps=args.steps, denoiser_minutes=args.minutes, batch_size=args.batch_size, threads=args.threads,
+        denoiser_steps=args.steps, denoiser_minutes=args.minutes, batch_size=args.batch_size, learning_rate=args.lr,
+        lip_gap_weight=args.lip_gap_weight, threads=args.threads, init=args.init,
     ))
     print(f"wrote the model folder {out}")
     return 0

@@ -95,10 +95,9 @@ def _mouth_rig() -> _MouthRig:
     skin, _ = build_skin()
     if not np.array_equal(skin.vertices, model.v_template[: len(skin.vertices)]):
         raise RuntimeError("the built-in head's skin is not build_skin()'s: landmarks would be wrong")
-    mid = int(np.argmin(np.abs(skin.vertices[skin.upper_slit, 0])))
     corners = skin.corners[np.argsort(-skin.vertices[skin.corners, 0])]  # left (+x) first
     edge = _incisal_edge(head.colors, model.lbs_weights[:, NECK], model.v_template)
-    named = np.array([skin.upper_slit[mid], skin.lower_slit[mid], *corners])
+    named = np.array([*skin.midline_lips(), *corners])
     support = np.flatnonzero(np.any(model.j_regressor[list(CHAIN)] != 0, axis=0))
     rows = np.unique(np.concatenate([named, edge, support]))
     if np.any(np.delete(model.lbs_weights[rows], CHAIN, axis=1)):

@@ -8,6 +8,10 @@ Phases (each saved under ``OUT/work/`` and skipped when already done):
 4. denoiser: DiffPoseTalk's losses on the cached features;
 5. export: ``denoiser.pt``, ``style_encoder.pt``, ``stats.npz``, ``shape.npy``, the style presets
    under ``styles/``, the licence notice and the loss curves.
+
+With ``init`` (a model folder this recipe wrote), the run fine-tunes that model: its style encoder
+is kept (phase 3 is skipped) and the denoiser starts from its weights; the coefficient statistics
+are the corpus's, as always (the same seeded corpus gives them to within 1 %).
 """
 
 from __future__ import annotations
@@ -25,16 +29,17 @@ from tqdm import tqdm
 from posetalk.audio.chunks import context_frames
 from posetalk.audio.whisper import build_whisper_encoder
 from posetalk.checkpoint.arrays import CoefficientStats, load_stats
+from posetalk.checkpoint.models import load_denoiser, load_style_encoder
 from posetalk.corpus.store import read_corpus
 from posetalk.diffusion.schedules import make_schedule
 from posetalk.model.config import denoiser_config_from_args, style_encoder_config_from_args
 from posetalk.model.style_encoder import StyleEncoder
 from posetalk.model.talking_head import DiffPoseTalk
-from posetalk.rig.head.assemble import built_in_head
 from posetalk.training.dataset import TrainingSet, coefficient_stats, motion_window
 from posetalk.training.features import WindowPlanOptions, WindowSample, encode_windows, plan_windows
 from posetalk.training.loops import LoopOptions, train_denoiser, train_style_encoder
-from posetalk.training.rig_loss import MouthVertices
+from posetalk.training.objectives import LossWeights
+from posetalk.training.rig_loss import built_in_mouth_vertices
 from posetalk.training.sequences import animate_sequences, group_short_clips, make_personas
 from posetalk.training.architecture import DENOISER_ARGS, STYLE_ARGS
 from posetalk.training.whisper_weights import WHISPER_LICENCE, packaged_whisper_model, whisper_encoder_state
@@ -52,7 +57,10 @@ class RecipeOptions:
     denoiser_steps: int = 20000
     denoiser_minutes: float | None = None
     batch_size: int = 48
+    learning_rate: float = 3e-4
+    lip_gap_weight: float = LossWeights().lip_gap
     threads: int | None = None
+    init: Path | None = None
 
 
 def _sequences_phase(options: RecipeOptions):
@@ -164,15 +172,21 @@ def run_recipe(options: RecipeOptions) -> Path:
         torch.set_num_threads(options.threads)
     data, stats, persona_names = prepare(options)
     work = options.out / "work"
-    model, style_encoder = build_models()
+    if options.init:
+        model = load_denoiser(options.init / "denoiser.pt")
+        style_encoder = load_style_encoder(options.init / "style_encoder.pt")
+    else:
+        model, style_encoder = build_models()
     style_path = work / "style_encoder.pt"
+    style_steps = 0 if options.init else options.style_steps
     style_history = train_style_encoder(style_encoder, STYLE_ARGS, data, style_path,
-                                        LoopOptions(options.style_steps, None, 128, 1e-3, options.seed))
+                                        LoopOptions(style_steps, None, 128, 1e-3, options.seed))
     denoiser_path = work / "denoiser.pt"
-    mouth = MouthVertices(built_in_head().model)
-    denoiser_history = train_denoiser(model, DENOISER_ARGS, style_encoder, data, stats, mouth, denoiser_path,
+    denoiser_history = train_denoiser(model, DENOISER_ARGS, style_encoder, data, stats, built_in_mouth_vertices(),
+                                      denoiser_path,
                                       LoopOptions(options.denoiser_steps, options.denoiser_minutes,
-                                                  options.batch_size, 3e-4, options.seed))
+                                                  options.batch_size, options.learning_rate, options.seed),
+                                      LossWeights(lip_gap=options.lip_gap_weight))
     out = options.out
     for name in ("denoiser.pt", "style_encoder.pt"):
         (out / name).write_bytes((work / name).read_bytes())

@@ -67,6 +67,12 @@ class Skin:
     lower_slit: np.ndarray
     corners: np.ndarray
 
+    def midline_lips(self) -> tuple[int, int]:
+        """Indices of the upper and lower lip's inner mid-points: the two copies of the split lip
+        line in the mid-line column (x = 0), which coincide at rest."""
+        mid = int(np.argmin(np.abs(self.vertices[self.upper_slit, 0])))
+        return int(self.upper_slit[mid]), int(self.lower_slit[mid])
+
 
 def _superellipse(cosine: np.ndarray, exponent: np.ndarray | float) -> np.ndarray:
     return np.sign(cosine) * np.abs(cosine) ** (2.0 / exponent)
