@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from posetalk.assets import package_dir
 from posetalk.cli.stream_options import add_mapping_arguments, add_source_arguments
 
-VIEWER_DIR = Path(__file__).resolve().parents[2] / "clients" / "web" / "static"
+VIEWER_DIR = package_dir("posetalk.viewer") / "static"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

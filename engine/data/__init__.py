@@ -1,6 +1,6 @@
-"""Data files shipped with the engine (see README.md in this folder)."""
+"""Data files shipped with the engine (see README.md in this folder), found through importlib.resources."""
 
-from pathlib import Path
+from posetalk.assets import package_dir
 
-DATA_DIR = Path(__file__).resolve().parent
+DATA_DIR = package_dir(__name__)
 SPEECH_SAMPLE = DATA_DIR / "speech_sample.flac"

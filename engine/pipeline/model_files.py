@@ -9,7 +9,6 @@ with the package (``posetalk/data/model``, trained by ``posetalk train``) is use
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import torch
 
 from posetalk.checkpoint.arrays import CoefficientStats, load_shape, load_stats, load_style
 from posetalk.checkpoint.models import load_denoiser
+from posetalk.data import DATA_DIR
 from posetalk.errors import PosetalkError
 from posetalk.model.talking_head import DiffPoseTalk
 
@@ -30,7 +30,7 @@ STYLES_FOLDER = "styles"
 
 def default_model_dir() -> Path:
     """The default model's folder inside the installed package."""
-    return Path(str(resources.files("posetalk") / "data" / "model"))
+    return DATA_DIR / "model"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""GLSL sources from the repository's ``shaders/`` folder, with ``#include`` and ``#define``s.
+"""GLSL sources from ``shaders/`` (package data of ``posetalk.shaders``), with ``#include`` and ``#define``s.
 
 Variants of one program are made by inserting ``#define NAME`` lines after ``#version``; shared code
 comes in through ``#include "file.glsl"`` (resolved here, one level deep is all the shaders use).
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
+from posetalk.assets import package_dir
 from posetalk.errors import PosetalkError
 
-SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
+SHADER_DIR = package_dir("posetalk.shaders")
 _INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.MULTILINE)
 _VERSION = re.compile(r"^#version[^\n]*$", re.MULTILINE)
 
@@ -22,7 +22,7 @@ def _read(name: str) -> str:
     try:
         return path.read_text()
     except OSError:
-        raise PosetalkError(f"{path}: shader file missing (is the repository complete?)") from None
+        raise PosetalkError(f"{path}: shader file missing (is the installation complete?)") from None
 
 
 def shader_source(name: str, defines: Iterable[str] = ()) -> str:
