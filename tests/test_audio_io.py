@@ -1,4 +1,4 @@
-"""Audio files of any common format, rate and channel count become 16 kHz mono."""
+"""Audio files of any common format, rate and channel count: decoded as recorded, or to 16 kHz mono."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from posetalk.audio.io import load_audio
+from posetalk.audio.io import decode_audio, load_audio
 from posetalk.errors import PosetalkError
 
 
@@ -58,3 +58,32 @@ def test_not_audio_and_missing(tmp_path: Path) -> None:
         load_audio(text)
     with pytest.raises(PosetalkError, match="no such audio file"):
         load_audio(tmp_path / "absent.wav")
+
+
+def _write_aac(path: Path, samples: np.ndarray, rate: int) -> None:
+    """(S, 2) samples as a stereo AAC file (decoded by FFmpeg, not libsndfile)."""
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("aac", rate=rate, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples.T), format="fltp", layout="stereo")
+        frame.sample_rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+
+
+@pytest.mark.parametrize("suffix", ["wav", "m4a"])
+def test_decode_audio_keeps_the_recorded_rate_and_channels(tmp_path: Path, suffix: str) -> None:
+    rate = 48000
+    stereo = np.concatenate([_tone(rate, 1.0, 300.0, 1), _tone(rate, 1.0, 1200.0, 1)], axis=1)
+    path = tmp_path / f"stereo.{suffix}"
+    if suffix == "m4a":
+        _write_aac(path, stereo, rate)
+    else:
+        soundfile.write(path, stereo, rate)
+    decoded = decode_audio(path)
+    assert decoded.rate == rate and decoded.channels == 2
+    assert abs(len(decoded.samples) - rate) <= 2048  # AAC adds priming and padding
+    middle = decoded.samples[rate // 4 : 3 * rate // 4]
+    assert _dominant_frequency(middle[:, 0], rate) == pytest.approx(300, abs=5)
+    assert _dominant_frequency(middle[:, 1], rate) == pytest.approx(1200, abs=5)

@@ -48,6 +48,28 @@ def test_render_params_to_mp4_with_audio_in_sync(clip, tmp_path, capsys):
     assert change > 0.5, "the jaw opens in the second half"
 
 
+def test_render_keeps_the_users_audio_rate_and_channels(clip, tmp_path):
+    """44.1 kHz stereo in, 44.1 kHz stereo out (the model hears 16 kHz mono); the left channel
+    carries a 220 Hz tone and the right 660 Hz, and they stay apart. The output folder is made."""
+    params, _ = clip
+    rate = 44100
+    t = np.arange(rate) / rate
+    stereo = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], axis=1)
+    audio = tmp_path / "stereo.wav"
+    soundfile.write(audio, stereo, rate)
+    output = tmp_path / "new" / "folder" / "out.mp4"
+    assert posetalk(["render", "--params", str(params), "--audio", str(audio), "-o", str(output),
+                     "--size", "32x32", "--fps", "5"]) == 0
+    with av.open(str(output)) as container:
+        sound = container.streams.audio[0]
+        assert sound.codec_context.sample_rate == rate and sound.codec_context.channels == 2
+        decoded = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    middle = decoded[:, rate // 4 : 3 * rate // 4]
+    spectrum = np.abs(np.fft.rfft(middle, axis=1))
+    peak_hz = spectrum.argmax(axis=1) * rate / middle.shape[1]
+    assert abs(peak_hz[0] - 220) < 5 and abs(peak_hz[1] - 660) < 5
+
+
 def test_render_png_frames(clip, tmp_path):
     params, _ = clip
     folder = tmp_path / "frames"

@@ -1,7 +1,8 @@
-"""Decoding audio files to 16 kHz mono float32, whatever their format, rate and channel count."""
+"""Decoding audio files: as recorded (their own rate and channels), or to the model's 16 kHz mono float32."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -44,23 +45,35 @@ def _decode_av(path: Path) -> tuple[np.ndarray, int] | None:
             if not container.streams.audio:
                 return None
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="fltp", layout="mono")
-            chunks = []
-            for frame in container.decode(stream):
-                for mono in resampler.resample(frame):
-                    chunks.append(mono.to_ndarray()[0])
-            for mono in resampler.resample(None):
-                chunks.append(mono.to_ndarray()[0])
+            resampler = av.AudioResampler(format="fltp", layout=stream.layout)
+            chunks = [
+                planar.to_ndarray().T
+                for frame in container.decode(stream)
+                for planar in resampler.resample(frame)
+            ]
+            chunks += [planar.to_ndarray().T for planar in resampler.resample(None)]
             rate = stream.rate or stream.codec_context.sample_rate
     except (av.error.FFmpegError, ValueError):
         return None
     if not chunks or not rate:
         return None
-    return np.concatenate(chunks)[:, None], rate
+    return np.concatenate(chunks), rate
 
 
-def load_audio(path: str | Path, target_rate: int = MODEL_RATE) -> np.ndarray:
-    """Read WAV, FLAC, OGG, MP3 (or anything FFmpeg decodes) as (S,) float32 mono at ``target_rate``.
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A file's audio as it was recorded: ``samples`` (S, C) float32 at ``rate`` Hz."""
+
+    samples: np.ndarray
+    rate: int
+
+    @property
+    def channels(self) -> int:
+        return self.samples.shape[1]
+
+
+def decode_audio(path: str | Path) -> DecodedAudio:
+    """Read WAV, FLAC, OGG, MP3 (or anything FFmpeg decodes) at its own rate and channels.
 
     Raises:
         PosetalkError: the file is missing, not audio, empty or holds non-finite samples.
@@ -74,7 +87,17 @@ def load_audio(path: str | Path, target_rate: int = MODEL_RATE) -> np.ndarray:
     samples, rate = decoded
     if samples.size == 0:
         raise PosetalkError(f"{path}: holds no audio samples")
-    mono = to_mono(samples.astype(np.float32, copy=False))
-    if not np.all(np.isfinite(mono)):
+    samples = samples.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(samples)):
         raise PosetalkError(f"{path}: holds NaN or infinite samples")
-    return resample(mono, rate, target_rate)
+    return DecodedAudio(samples, int(rate))
+
+
+def load_audio(path: str | Path, target_rate: int = MODEL_RATE) -> np.ndarray:
+    """Read any file :func:`decode_audio` reads as (S,) float32 mono at ``target_rate``.
+
+    Raises:
+        PosetalkError: as :func:`decode_audio`.
+    """
+    decoded = decode_audio(path)
+    return resample(to_mono(decoded.samples), decoded.rate, target_rate)

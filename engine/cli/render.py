@@ -13,6 +13,7 @@ from posetalk.errors import PosetalkError
 if TYPE_CHECKING:
     import numpy as np
 
+    from posetalk.audio.io import DecodedAudio
     from posetalk.render.offline import ClipMotion
 
 OutputFormat = Literal["mp4", "png"]
@@ -64,10 +65,10 @@ def run(args: argparse.Namespace) -> int:
         raise PosetalkError("nothing to render: give --params FILE or an AUDIO file to infer from")
     geometry, description = load_head(args.flame, args.albedo, args.uv)
     print(f"head: {description}")
-    motion, audio = _motion_and_audio(args)
+    motion, track = _motion_and_audio(args)
     frames = motion.at_rate(args.fps)
     writer = (
-        Mp4Writer(args.output, args.size, args.fps, audio)
+        Mp4Writer(args.output, args.size, args.fps, track)
         if args.format == "mp4"
         else PngWriter(args.output)
     )
@@ -77,19 +78,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _motion_and_audio(args: argparse.Namespace) -> tuple[ClipMotion, np.ndarray | None]:
-    """The clip's motion and its 16 kHz audio (None when rendering --params without audio)."""
-    from posetalk.audio.io import load_audio
+def _motion_and_audio(args: argparse.Namespace) -> tuple[ClipMotion, DecodedAudio | None]:
+    """The clip's motion and the audio to mux, as recorded (None when rendering --params
+    without audio); the model hears it as 16 kHz mono."""
+    from posetalk.audio.io import MODEL_RATE, decode_audio, resample, to_mono
     from posetalk.render.offline import ClipMotion
 
     audio_path = args.audio_track or args.audio
-    audio = load_audio(audio_path) if audio_path is not None else None
+    track = decode_audio(audio_path) if audio_path is not None else None
     if args.params is not None:
         from posetalk.pipeline.coefficients_file import load_coefficients
 
         sequence = load_coefficients(args.params)
-        return ClipMotion(sequence.exp, sequence.pose, sequence.shape, sequence.fps), audio
-    return _infer(args, audio), audio
+        return ClipMotion(sequence.exp, sequence.pose, sequence.shape, sequence.fps), track
+    return _infer(args, resample(to_mono(track.samples), track.rate, MODEL_RATE)), track
 
 
 def _infer(args: argparse.Namespace, audio: np.ndarray) -> ClipMotion:

@@ -9,9 +9,13 @@ from types import TracebackType
 import av
 import numpy as np
 
+from posetalk.audio.io import DecodedAudio, resample, to_mono
 from posetalk.errors import PosetalkError
 
-AUDIO_RATE = 16000
+AAC_RATES = (7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+"""Sample rates AAC can carry (ISO/IEC 14496-3, sampling frequency index); others go to 48 kHz."""
+AAC_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+"""FFmpeg's default channel layout for each channel count AAC can carry."""
 
 
 def check_mp4_size(size: tuple[int, int]) -> None:
@@ -23,16 +27,18 @@ def check_mp4_size(size: tuple[int, int]) -> None:
 class Mp4Writer:
     """Streams RGB frames and the matching audio into an MP4 (H.264 video, AAC audio).
 
-    Video frame i is shown at i / fps seconds and audio sample n at n / 16000 seconds, both from
-    time 0, so they stay in sync; audio is written alongside the frames it belongs to, keeping the
-    file interleaved.
+    The audio keeps its own rate and channels (a rate AAC cannot carry is resampled to 48 kHz;
+    more than 8 channels are mixed down to mono). Video frame i is shown at i / fps seconds and
+    audio sample n at n / rate seconds, both from time 0, so they stay in sync; audio is written
+    alongside the frames it belongs to, keeping the file interleaved.
     """
 
     def __init__(
-        self, path: Path, size: tuple[int, int], fps: int, audio: np.ndarray | None
+        self, path: Path, size: tuple[int, int], fps: int, audio: DecodedAudio | None
     ) -> None:
         check_mp4_size(size)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._container = av.open(str(path), mode="w")
         except (av.error.FFmpegError, OSError) as error:
             raise PosetalkError(f"{path}: cannot create video ({error})") from None
@@ -43,10 +49,11 @@ class Mp4Writer:
         self._video.time_base = Fraction(1, fps)
         self._fps = fps
         self._frames = 0
-        self._audio = None if audio is None else np.asarray(audio, dtype=np.float32)
+        self._audio = None if audio is None else _aac_ready(audio)
         self._audio_written = 0
         if self._audio is not None:
-            self._audio_stream = self._container.add_stream("aac", rate=AUDIO_RATE, layout="mono")
+            layout = AAC_LAYOUTS[self._audio.channels]
+            self._audio_stream = self._container.add_stream("aac", rate=self._audio.rate, layout=layout)
 
     def write(self, image: np.ndarray) -> None:
         """Append one (H, W, 3) uint8 frame and the audio up to its end."""
@@ -54,25 +61,25 @@ class Mp4Writer:
         frame.pts = self._frames
         self._container.mux(self._video.encode(frame))
         self._frames += 1
-        self._write_audio(round(self._frames * AUDIO_RATE / self._fps))
+        if self._audio is not None:
+            self._write_audio(round(self._frames * self._audio.rate / self._fps))
 
     def _write_audio(self, until: int) -> None:
-        if self._audio is None:
-            return
-        until = min(until, len(self._audio))
+        audio = self._audio
+        until = min(until, len(audio.samples))
         if until <= self._audio_written:
             return
-        chunk = self._audio[self._audio_written : until]
-        frame = av.AudioFrame.from_ndarray(chunk[None], format="flt", layout="mono")
-        frame.sample_rate = AUDIO_RATE
+        chunk = np.ascontiguousarray(audio.samples[self._audio_written : until].T)
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=AAC_LAYOUTS[audio.channels])
+        frame.sample_rate = audio.rate
         frame.pts = self._audio_written
-        frame.time_base = Fraction(1, AUDIO_RATE)
+        frame.time_base = Fraction(1, audio.rate)
         self._container.mux(self._audio_stream.encode(frame))
         self._audio_written = until
 
     def close(self) -> None:
         if self._audio is not None:
-            self._write_audio(len(self._audio))
+            self._write_audio(len(self._audio.samples))
             self._container.mux(self._audio_stream.encode(None))
         self._container.mux(self._video.encode(None))
         self._container.close()
@@ -87,6 +94,17 @@ class Mp4Writer:
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _aac_ready(audio: DecodedAudio) -> DecodedAudio:
+    """``audio`` at a rate and channel count AAC carries (unchanged when it already does)."""
+    samples, rate = audio.samples, audio.rate
+    if samples.shape[1] not in AAC_LAYOUTS:
+        samples = to_mono(samples)[:, None]
+    if rate not in AAC_RATES:
+        samples = np.stack([resample(channel, rate, 48000) for channel in samples.T], axis=1)
+        rate = 48000
+    return DecodedAudio(samples, rate)
 
 
 def save_png(path: Path, image: np.ndarray) -> None:
