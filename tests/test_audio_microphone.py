@@ -243,7 +243,7 @@ def test_unplugged_device_is_replaced_by_silence_and_reopened_by_name(
     unplugged_at = time.monotonic()
     backend.unplug(USB_MIC)
     backend.streams[0].on_finished()
-    assert wait_until(lambda: not source.connected)
+    assert wait_until(lambda: bool(statuses) and not source.connected)
     assert backend.streams[0].closed
     assert statuses[0].kind == "device_lost" and "stream ended" in statuses[0].message
     time.sleep(0.4)
@@ -277,7 +277,7 @@ def test_a_stream_that_stops_calling_back_counts_as_lost(
     started.append(source)
     opened_at = time.monotonic()
     source.start(ring)
-    assert wait_until(lambda: not source.connected)
+    assert wait_until(lambda: bool(statuses) and not source.connected)
     assert 0.2 <= time.monotonic() - opened_at < 2.0
     assert "no audio for 0.2 s" in statuses[0].message
     # Silence covers the stall too: the clock caught up with wall time since the stream opened.
