@@ -86,7 +86,7 @@ def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
 
 
 def test_plan_follows_lookahead_and_the_end_of_the_stream(tiny: LoadedModel) -> None:
-    config = StreamConfig(frames_per_tick=3, lookahead_ms=100, left_context_ms=0)
+    config = StreamConfig(frames_per_tick=3, revision_frames=0, lookahead_ms=100, left_context_ms=0)
     generator = StreamGenerator(tiny.model, tiny.stats, tiny.shape, config, SeededNoise(0))
     plan = generator.plan(StreamState(next_frame=20), None)
     assert plan.audio_end == 23 * 640 + 1600  # three frames, then 100 ms
@@ -96,6 +96,47 @@ def test_plan_follows_lookahead_and_the_end_of_the_stream(tiny: LoadedModel) -> 
     last = generator.plan(StreamState(next_frame=20), stream_end=21 * 640 + 100)
     assert last.n_emit == 1 and last.n_real == 1 and last.audio_end == 21 * 640 + 100
     assert generator.plan(StreamState(next_frame=21), stream_end=21 * 640 + 100) is None
+
+
+def test_plan_with_revision_starts_the_window_earlier(tiny: LoadedModel) -> None:
+    n_motions = tiny.model.config.n_motions
+    config = StreamConfig(frames_per_tick=2, revision_frames=5, lookahead_ms=80, left_context_ms=0)
+    generator = StreamGenerator(tiny.model, tiny.stats, tiny.shape, config, SeededNoise(0))
+    plan = generator.plan(StreamState(next_frame=20), None)
+    assert plan.window_first_frame == 15 and plan.first_frame == 20 and plan.n_revised == 5
+    assert plan.audio_end == 22 * 640 + 1280 and plan.n_real == 5 + 2 + 2
+    assert plan.chunk_first_frame == 15 - tiny.model.config.n_prev_motions
+    assert plan.chunk_end_frame == 15 + n_motions
+    start = generator.plan(StreamState(next_frame=3), None)
+    assert start.window_first_frame == 0 and start.n_revised == 3  # no frames before the stream
+    too_many = StreamGenerator(tiny.model, tiny.stats, tiny.shape,
+                               StreamConfig(frames_per_tick=2, revision_frames=n_motions), SeededNoise(0))
+    widest = too_many.plan(StreamState(next_frame=100), None)
+    assert widest.n_revised == n_motions - 2  # what fits in the window before the new frames
+
+
+@pytest.mark.parametrize("revision", [0, 4, 15])
+def test_a_tick_after_a_gap_in_the_history_starts_afresh(tiny: LoadedModel, revision: int) -> None:
+    """After frames were skipped, the emitted history no longer ends where the window's prefix
+    must: the tick uses the learned start prefix, exactly as a stream started at that frame."""
+    audio = speech_like_audio(3.0)
+    ring = AudioRingBuffer()
+    ring.write(audio)
+    config = StreamConfig(frames_per_tick=2, revision_frames=revision, steps=2, normalisation="fixed",
+                          audio_std=float(audio.std()))
+
+    def tick_at(state: StreamState) -> np.ndarray:
+        generator = StreamGenerator(tiny.model, tiny.stats, tiny.shape, config, SeededNoise(0))
+        if state.next_frame == 0:
+            generator.tick(ring, state, generator.plan(state, None), None)
+            state.next_frame = 40  # a skip ahead, as the engine does when it falls behind
+        ticks = [generator.tick(ring, state, generator.plan(state, None), None).exp for _ in range(3)]
+        return np.concatenate(ticks)
+
+    skipped = tick_at(StreamState())
+    fresh = tick_at(StreamState(next_frame=40))
+    assert skipped.shape == (6, 50)
+    np.testing.assert_allclose(skipped, fresh, atol=1e-5, rtol=0)
 
 
 def test_stream_emits_every_frame_in_order(tiny: LoadedModel, tmp_path: Path) -> None:

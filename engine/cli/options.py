@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from posetalk.diffusion.sampler_names import SAMPLER_NAMES
 from posetalk.errors import PosetalkError
+from posetalk.stream.config import StreamConfig
 
 if TYPE_CHECKING:  # these import torch
     import numpy as np
@@ -16,7 +17,11 @@ if TYPE_CHECKING:  # these import torch
     from posetalk.diffusion.guidance import Guidance
     from posetalk.pipeline.model_files import LoadedModel, ModelFiles
     from posetalk.pipeline.offline import Coefficients, SamplingOptions
-    from posetalk.stream.config import StreamConfig
+
+STREAM_DEFAULTS = StreamConfig()
+"""The streaming defaults: the command line offers the dataclass's own."""
+LIVE_MAX_BACKLOG_MS = 1000.0
+"""A live stream skips ahead when this far behind (the dataclass never skips: files, tests)."""
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,29 +99,35 @@ def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) ->
 
 
 def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    d = STREAM_DEFAULTS
     group = parser.add_argument_group("streaming")
-    group.add_argument("--sampler", choices=SAMPLER_NAMES, default="dpmpp-2m", help="default dpmpp-2m")
-    group.add_argument("--steps", type=int, default=4, help="denoiser evaluations per tick (default 4)")
-    group.add_argument("--eta", type=float, default=0.0, help="DDIM stochasticity (default 0)")
-    group.add_argument("--lookahead", type=float, default=80.0, metavar="MS", help="audio lookahead (default 80 ms)")
-    group.add_argument("--frames-per-tick", type=int, default=2, help="frames emitted per tick (default 2)")
-    group.add_argument("--context", type=float, default=500.0, metavar="MS", help="left audio context (default 500 ms)")
+    group.add_argument("--sampler", choices=SAMPLER_NAMES, default=d.sampler, help=f"default {d.sampler}")
+    group.add_argument("--steps", type=int, default=d.steps, help=f"denoiser evaluations per tick (default {d.steps})")
+    group.add_argument("--eta", type=float, default=d.eta, help=f"DDIM stochasticity (default {d.eta:g})")
+    group.add_argument("--lookahead", type=float, default=d.lookahead_ms, metavar="MS",
+                       help=f"audio lookahead (default {d.lookahead_ms:g} ms)")
+    group.add_argument("--frames-per-tick", type=int, default=d.frames_per_tick,
+                       help=f"frames emitted per tick (default {d.frames_per_tick})")
+    group.add_argument("--revision-frames", type=int, default=d.revision_frames, metavar="N",
+                       help="frames before the new ones that each tick denoises again, so the model follows "
+                       f"the audio rather than its own last frames (default {d.revision_frames})")
+    group.add_argument("--context", type=float, default=d.left_context_ms, metavar="MS",
+                       help=f"left audio context (default {d.left_context_ms:g} ms)")
     group.add_argument("--warm-start", type=float, metavar="FRACTION", help="start windows re-noised to this fraction of T")
-    group.add_argument("--cfg-scale-audio", type=float, default=1.15)
-    group.add_argument("--cfg-scale-style", type=float, default=3.0)
+    group.add_argument("--cfg-scale-audio", type=float, default=d.cfg_scale_audio)
+    group.add_argument("--cfg-scale-style", type=float, default=d.cfg_scale_style)
     group.add_argument("--no-silence-gate", action="store_true", help="leave the mouth to the model during silence")
     group.add_argument("--no-cache-memory", action="store_true", help="recompute cross-attention keys/values every step")
-    group.add_argument("--max-backlog", type=float, default=1000.0, metavar="MS",
-                       help="skip ahead (dropping frames) when this far behind the audio (default 1000 ms)")
+    group.add_argument("--max-backlog", type=float, default=LIVE_MAX_BACKLOG_MS, metavar="MS",
+                       help=f"skip ahead (dropping frames) when this far behind the audio (default {LIVE_MAX_BACKLOG_MS:g} ms)")
     group.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
 
 def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
-    from posetalk.stream.config import StreamConfig
-
     try:
         return StreamConfig(
             sampler=args.sampler, steps=args.steps, eta=args.eta, frames_per_tick=args.frames_per_tick,
+            revision_frames=args.revision_frames,
             lookahead_ms=args.lookahead, left_context_ms=args.context, warm_start=args.warm_start,
             cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style,
             silence_gate=not args.no_silence_gate, cache_memory=not args.no_cache_memory,

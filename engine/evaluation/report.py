@@ -186,7 +186,7 @@ def streaming_section(runner: ModelRunner, sets: dict[str, SetRuns], style: np.n
     against offline in % per score (positive: worse than offline)."""
     out: dict = {"offline": "ddpm x500 (published)" if steps is None else f"dpmpp-2m x{steps} per window",
                  "stream": f"{STREAM_DEFAULTS.sampler} x{STREAM_DEFAULTS.steps}, {STREAM_DEFAULTS.frames_per_tick} "
-                           f"frames/tick, {STREAM_DEFAULTS.lookahead_ms:.0f} ms lookahead, "
+                           f"frames/tick, {STREAM_DEFAULTS.revision_frames} revised, {STREAM_DEFAULTS.lookahead_ms:.0f} ms lookahead, "
                            f"{STREAM_DEFAULTS.left_context_ms:.0f} ms context"}
     first_index = 0
     for name, runs in sets.items():

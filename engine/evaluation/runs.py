@@ -35,7 +35,7 @@ from posetalk.stream.generator import StreamGenerator, StreamState
 from posetalk.stream.silence import SilenceGate
 
 STREAM_DEFAULTS = StreamConfig()
-"""The streaming defaults, those of ``posetalk live`` (dpmpp-2m, 4 steps, 2 frames a tick, 80 ms
+"""The streaming defaults, those of ``posetalk live`` (dpmpp-2m, 2 steps, 2 frames a tick, 15 revised, 80 ms
 lookahead, 500 ms left context, silence gate on)."""
 
 

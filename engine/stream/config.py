@@ -1,13 +1,15 @@
-"""Configuration of a motion stream."""
+"""Configuration of a motion stream (free of torch, so the command line shares its defaults)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from posetalk.diffusion.guidance import GuidanceMode
-from posetalk.diffusion.samplers import SAMPLER_NAMES, SamplerName
-from posetalk.diffusion.thresholding import DynamicThreshold
+from posetalk.diffusion.sampler_names import SAMPLER_NAMES, SamplerName
+
+if TYPE_CHECKING:
+    from posetalk.diffusion.guidance import GuidanceMode
+    from posetalk.diffusion.thresholding import DynamicThreshold
 
 Normalisation = Literal["running", "fixed"]
 
@@ -21,6 +23,11 @@ class StreamConfig:
         steps: denoiser evaluations per tick (ignored by ``ddpm``, which takes every step).
         eta: DDIM's stochasticity (0 deterministic, 1 DDPM-like).
         frames_per_tick: frames emitted by each tick (K); a tick runs every K / fps seconds.
+        revision_frames: frames before the first new one that each tick denoises again (R): the
+            window starts R frames back, so its previous-motion prefix ends R frames before the
+            new frames and the model follows the audio rather than its own last two frames; the
+            revised frames are not emitted again. At most the model's window less K (a model with
+            a shorter window revises what fits).
         lookahead_ms: audio past the last emitted frame that must be heard before a tick runs.
         left_context_ms: audio before the window's first new frame given to the speech encoder
             (at least the previous-motion prefix is always included).
@@ -39,9 +46,10 @@ class StreamConfig:
     """
 
     sampler: SamplerName = "dpmpp-2m"
-    steps: int = 4
+    steps: int = 2
     eta: float = 0.0
     frames_per_tick: int = 2
+    revision_frames: int = 15
     lookahead_ms: float = 80.0
     left_context_ms: float = 500.0
     warm_start: float | None = None
@@ -61,6 +69,8 @@ class StreamConfig:
             raise ValueError(f"unknown sampler {self.sampler!r}; expected one of {SAMPLER_NAMES}")
         if self.steps < 1 or self.frames_per_tick < 1:
             raise ValueError("steps and frames_per_tick must be at least 1")
+        if self.revision_frames < 0:
+            raise ValueError("revision_frames cannot be negative")
         if self.lookahead_ms < 0 or self.left_context_ms < 0:
             raise ValueError("lookahead and left context cannot be negative")
         if self.warm_start is not None and not 0.0 < self.warm_start <= 1.0:

@@ -1,8 +1,9 @@
 """One tick of a motion stream: the next few frames from the newest audio.
 
-Each tick denoises a whole model window of ``n_motions`` frames that starts at the first frame not
-yet emitted, conditioned on the last ``n_prev_motions`` emitted frames (the model's
-previous-motion prefix) and their audio features, and emits its first ``frames_per_tick`` frames.
+Each tick denoises a whole model window of ``n_motions`` frames that starts ``revision_frames``
+(R) before the first frame not yet emitted, conditioned on the ``n_prev_motions`` emitted frames
+before the window (the model's previous-motion prefix) and their audio features, and emits its
+frames R .. R + ``frames_per_tick`` - 1.
 Window frames whose audio has not been heard yet get silence and indicator 0, as the model saw
 truncated clips in training. The per-stream state lives in :class:`StreamState`.
 
@@ -44,7 +45,9 @@ class StreamState:
 
     Attributes:
         next_frame: index of the first frame not yet emitted.
-        history: (1, <= L_p, d_motion) the last emitted frames, normalised, newest last.
+        history: (1, <= L_p + R, d_motion) the last emitted frames, normalised, newest last.
+        history_end: the frame after the newest one in ``history`` (it lags ``next_frame`` after a
+            skip ahead or a failed tick; only frames contiguous with the window are a prefix).
         x_T: the window noise drawn at the first tick; cold starts reuse it, as the published
             pipeline reuses one x_T for every window.
         last_window: (1, L, d_motion) the previous tick's x_0 estimate (for warm starts).
@@ -54,6 +57,7 @@ class StreamState:
 
     next_frame: int = 0
     history: torch.Tensor | None = None
+    history_end: int = 0
     x_T: torch.Tensor | None = None
     last_window: torch.Tensor | None = None
     last_emitted: int = 0
@@ -62,7 +66,9 @@ class StreamState:
 
 @dataclass(frozen=True)
 class TickPlan:
-    """The frames and audio of one tick (frame f covers samples [f * spf, (f + 1) * spf))."""
+    """The frames and audio of one tick (frame f covers samples [f * spf, (f + 1) * spf)): the
+    window starts at ``window_first_frame`` and its frames ``first_frame`` .. + ``n_emit`` - 1
+    are emitted; ``n_real`` of its frames have been heard."""
 
     first_frame: int
     n_emit: int
@@ -70,6 +76,11 @@ class TickPlan:
     audio_end: int
     chunk_first_frame: int
     chunk_end_frame: int
+    window_first_frame: int
+
+    @property
+    def n_revised(self) -> int:
+        return self.first_frame - self.window_first_frame
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ class StreamGenerator:
     ) -> None:
         self.model, self.stats, self.config, self.noise = model, stats, config, noise
         self.model_config = model.config
+        self.revision_frames = max(0, min(config.revision_frames, model.config.n_motions - config.frames_per_tick))
         self.samples_per_frame = SAMPLE_RATE / model.config.fps
         self.set_shape(shape)
         self.reset_audio_statistics()
@@ -129,9 +141,10 @@ class StreamGenerator:
         """
         n_motions, k = self.model_config.n_motions, self.config.frames_per_tick
         first = state.next_frame
+        window_first = first - min(self.revision_frames, first)
         audio_end = self._frame_sample(first + k) + self.lookahead_samples
         n_emit = k
-        pad_to = first + n_motions
+        pad_to = window_first + n_motions
         if stream_end is not None:
             total_frames = int(stream_end / self.samples_per_frame)
             n_emit = min(k, total_frames - first)
@@ -140,10 +153,10 @@ class StreamGenerator:
             if audio_end >= stream_end:
                 # All remaining audio is in this chunk: pad it to whole windows, as published.
                 audio_end = stream_end
-                pad_to = first + n_motions * math.ceil((total_frames - first) / n_motions)
-        chunk = window_chunk(first, pad_to - first, self.context_frames, audio_end, self.model_config.fps)
-        n_real = min(n_motions, max(0, int(audio_end / self.samples_per_frame) - first))
-        return TickPlan(first, n_emit, n_real, audio_end, chunk.first_frame, chunk.end_frame)
+                pad_to = window_first + n_motions * math.ceil((total_frames - window_first) / n_motions)
+        chunk = window_chunk(window_first, pad_to - window_first, self.context_frames, audio_end, self.model_config.fps)
+        n_real = min(n_motions, max(0, int(audio_end / self.samples_per_frame) - window_first))
+        return TickPlan(first, n_emit, n_real, audio_end, chunk.first_frame, chunk.end_frame, window_first)
 
     def _audio_chunk(self, ring: AudioRingBuffer, plan: TickPlan, state: StreamState) -> torch.Tensor:
         if plan.audio_end > state.heard_until:
@@ -156,15 +169,21 @@ class StreamGenerator:
         ring.mark_read(max(0, start))
         return torch.from_numpy(chunk).to(self.model.device)
 
-    def _prefix(self, state: StreamState, features: torch.Tensor, offset: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(1, L_p, d_motion) previous motion and (1, L_p, d_model) its audio features; before
-        L_p frames were emitted (or after a skip ahead), the learned start prefix fills the front."""
+    def _prefix(self, state: StreamState, features: torch.Tensor, plan: TickPlan) -> tuple[torch.Tensor, torch.Tensor]:
+        """(1, L_p, d_motion) previous motion and (1, L_p, d_model) its audio features: the
+        emitted frames just before the window; where there are fewer (the stream's start, after a
+        skip ahead) the learned start prefix fills the front."""
         n_prev = self.model_config.n_prev_motions
-        have = 0 if state.history is None else min(state.history.shape[1], n_prev, offset)
+        offset = plan.window_first_frame - plan.chunk_first_frame
+        have, newer = 0, 0
+        if state.history is not None and state.history_end == plan.first_frame:
+            newer = plan.n_revised
+            have = max(0, min(state.history.shape[1] - newer, n_prev, offset))
         motion = self.model.start_motion_feat[:, have:]
         audio = self.model.start_audio_feat[:, have:]
-        if have:
-            motion = torch.cat([motion, state.history[:, -have:]], dim=1)
+        if have > 0:
+            end = state.history.shape[1] - newer
+            motion = torch.cat([motion, state.history[:, end - have : end]], dim=1)
             audio = torch.cat([audio, features[:, offset - have : offset]], dim=1)
         return motion, audio
 
@@ -190,9 +209,9 @@ class StreamGenerator:
         started = time.perf_counter()
         chunk = self._audio_chunk(ring, plan, state)
         features = self.model.audio_features(chunk[None], plan.chunk_end_frame - plan.chunk_first_frame)
-        offset = plan.first_frame - plan.chunk_first_frame
+        offset = plan.window_first_frame - plan.chunk_first_frame
         window_audio = features[:, offset : offset + model_config.n_motions]
-        prev_motion, prev_audio = self._prefix(state, features, offset)
+        prev_motion, prev_audio = self._prefix(state, features, plan)
         indicator = None
         if model_config.use_indicator:
             indicator = torch.zeros(1, model_config.n_motions, device=self.model.device)
@@ -208,9 +227,11 @@ class StreamGenerator:
         window = run_sampler(config.sampler, denoiser, x, self.model.schedule, model_config.target, steps, self.noise, config.eta)
         if not torch.isfinite(window).all():
             raise NonFiniteMotion(f"tick at frame {plan.first_frame} produced non-finite motion")
-        emitted = window[:, : plan.n_emit]
-        history = emitted if state.history is None else torch.cat([state.history, emitted], dim=1)
-        state.history = history[:, -model_config.n_prev_motions :]
+        emitted = window[:, plan.n_revised : plan.n_revised + plan.n_emit]
+        contiguous = state.history is not None and state.history_end == plan.first_frame
+        history = torch.cat([state.history, emitted], dim=1) if contiguous else emitted
+        state.history = history[:, -(model_config.n_prev_motions + self.revision_frames) :]
+        state.history_end = plan.first_frame + plan.n_emit
         state.last_window, state.last_emitted = window, plan.n_emit
         state.next_frame += plan.n_emit
         exp, pose = motion_to_coefficients(emitted[0], self.stats, model_config.predict_head_pose)
