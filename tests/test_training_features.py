@@ -45,15 +45,16 @@ def test_window_features_equal_the_streams() -> None:
     state = StreamState()
     normalised = (audio / (1.0 + 1e-5)).astype(np.float32)
     n_prev, n_motions = model.config.n_prev_motions, model.config.n_motions
-    for first in (0, 4, 14, 30):
+    for first in (0, 4, 14, 30, 47):
         state.next_frame, state.heard_until = first, 0
         plan = generator.plan(state, None)
         chunk = generator._audio_chunk(ring, plan, state)
         with torch.no_grad():
             live = model.audio_features(chunk[None], plan.chunk_end_frame - plan.chunk_first_frame)
-        offset = first - plan.chunk_first_frame
+        # the window the stream samples (starting revision_frames before the new frames)
+        offset = plan.window_first_frame - plan.chunk_first_frame
         have = min(n_prev, offset)
-        window = WindowSample(0, first, plan.audio_end, plan.n_real)
+        window = WindowSample(0, plan.window_first_frame, plan.audio_end, plan.n_real)
         cached = encode_windows(model.audio_encoder, [normalised], [window], n_prev, n_motions,
                                 generator.context_frames, model.config.fps)
         with torch.no_grad():
