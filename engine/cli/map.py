@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from posetalk.rig.flame import load_flame
 
     arkit_map = fit_arkit_map(load_flame(args.flame), args.flame.name)
-    arkit_map.save(args.output)
+    output = args.output if args.output.suffix == ".npz" else args.output.with_name(args.output.name + ".npz")
+    arkit_map.save(output)
     driven = int(np.count_nonzero(np.abs(arkit_map.matrix).sum(axis=1) > 1e-6))
-    print(f"wrote {args.output}: {driven} of {len(ARKIT_NAMES)} ARKit weights driven by the expression")
+    print(f"wrote {output}: {driven} of {len(ARKIT_NAMES)} ARKit weights driven by the expression")
     return 0

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     from posetalk.render.head_source import load_head
     from posetalk.render.offline import render_frames, render_to
-    from posetalk.render.video import Mp4Writer, PngWriter, check_mp4_size
+    from posetalk.render.video import PngWriter, check_mp4_size, mp4_file
 
     if args.fps < 1:
         raise PosetalkError(f"--fps must be positive, got {args.fps}")
@@ -67,12 +67,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"head: {description}")
     motion, track = _motion_and_audio(args)
     frames = motion.at_rate(args.fps)
-    writer = (
-        Mp4Writer(args.output, args.size, args.fps, track)
+    output = (
+        mp4_file(args.output, args.size, args.fps, track)
         if args.format == "mp4"
         else PngWriter(args.output)
     )
-    with writer, tqdm(total=len(frames.exp), desc="rendering", unit="frame") as bar:
+    with output as writer, tqdm(total=len(frames.exp), desc="rendering", unit="frame") as bar:
         count = render_to(render_frames(geometry, frames, args.size), writer, bar.update)
     print(f"wrote {args.output} ({count} frames at {args.fps} fps, {args.size[0]}x{args.size[1]})")
     return 0

@@ -28,6 +28,7 @@ def run_extract(args: argparse.Namespace) -> int:
     from posetalk.checkpoint.arrays import load_stats
     from posetalk.checkpoint.models import load_style_encoder
     from posetalk.errors import PosetalkError
+    from posetalk.files import atomic_write
     from posetalk.pipeline.style import extract_style
 
     encoder = load_style_encoder(args.encoder)
@@ -46,7 +47,8 @@ def run_extract(args: argparse.Namespace) -> int:
         style = extract_style(encoder, stats, exp, pose, args.start)
     except ValueError as error:
         raise PosetalkError(f"{args.clip}: {error}") from None
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    np.save(args.output, style)
-    print(f"wrote {args.output} ({style.shape[0]}-dim style from frames {args.start}…{args.start + encoder.config.n_motions - 1})")
+    output = args.output if args.output.suffix == ".npy" else args.output.with_name(args.output.name + ".npy")
+    with atomic_write(output) as stream:
+        np.save(stream, style)
+    print(f"wrote {output} ({style.shape[0]}-dim style from frames {args.start}…{args.start + encoder.config.n_motions - 1})")
     return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from posetalk.audio.io import load_audio
 from posetalk.errors import PosetalkError
+from posetalk.files import atomic_write
 
 BEAM_SIZE = 5
 
@@ -60,6 +61,6 @@ def transcribe(paths: Iterable[Path], cache: Path | None = None) -> dict[str, st
             )
             transcripts[path.name] = " ".join(segment.text.strip() for segment in segments).strip()
             if cache is not None:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                cache.write_text(json.dumps(transcripts, indent=1, sort_keys=True) + "\n")
+                with atomic_write(cache) as stream:
+                    stream.write((json.dumps(transcripts, indent=1, sort_keys=True) + "\n").encode())
     return {path.name: transcripts[path.name] for path in paths}

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from posetalk.errors import PosetalkError
+from posetalk.files import atomic_write
 from posetalk.mapping.names import ARKIT_INDEX, ARKIT_NAMES
 
 N_EXP = 50
@@ -41,13 +42,15 @@ class ArkitMap:
         return np.clip(weights, 0.0, 1.0).astype(np.float32)
 
     def save(self, path: str | Path) -> None:
-        """Write ``matrix``, the row names and the source to an ``.npz`` (no pickled objects)."""
-        np.savez(
-            Path(path),
-            matrix=self.matrix.astype(np.float32),
-            names=np.array(ARKIT_NAMES),
-            source=np.array(self.source),
-        )
+        """Write ``matrix``, the row names and the source to an ``.npz`` at ``path`` (no pickled
+        objects), atomically."""
+        with atomic_write(path) as stream:
+            np.savez(
+                stream,
+                matrix=self.matrix.astype(np.float32),
+                names=np.array(ARKIT_NAMES),
+                source=np.array(self.source),
+            )
 
     @classmethod
     def load(cls, path: str | Path) -> ArkitMap:

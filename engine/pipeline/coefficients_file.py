@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from posetalk.errors import PosetalkError
+from posetalk.files import atomic_write
 
 COLUMNS = {"exp": 50, "pose": 6, "shape": 100}
 DEFAULT_FPS = 25
@@ -28,17 +27,9 @@ class CoefficientSequence:
 
 def save_coefficients(path: str | Path, exp: np.ndarray, pose: np.ndarray, shape: np.ndarray, fps: int) -> None:
     """Write atomically: a crash or a full disk never leaves a half-written file at ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, exp=exp.astype(np.float32), pose=pose.astype(np.float32),
-                     shape=shape.astype(np.float32), fps=np.int32(fps))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as stream:
+        np.savez(stream, exp=exp.astype(np.float32), pose=pose.astype(np.float32),
+                 shape=shape.astype(np.float32), fps=np.int32(fps))
 
 
 def load_coefficients(path: str | Path) -> CoefficientSequence:

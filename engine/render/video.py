@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 import av
 import numpy as np
 
 from posetalk.audio.io import DecodedAudio, resample, to_mono
 from posetalk.errors import PosetalkError
+from posetalk.files import atomic_write
 
 AAC_RATES = (7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 """Sample rates AAC can carry (ISO/IEC 14496-3, sampling frequency index); others go to 48 kHz."""
@@ -25,7 +29,8 @@ def check_mp4_size(size: tuple[int, int]) -> None:
 
 
 class Mp4Writer:
-    """Streams RGB frames and the matching audio into an MP4 (H.264 video, AAC audio).
+    """Streams RGB frames and the matching audio into an MP4 (H.264 video, AAC audio) written to
+    ``output``, a seekable binary file (:func:`mp4_file` writes one to a path).
 
     The audio keeps its own rate and channels (a rate AAC cannot carry is resampled to 48 kHz;
     more than 8 channels are mixed down to mono). Video frame i is shown at i / fps seconds and
@@ -34,14 +39,13 @@ class Mp4Writer:
     """
 
     def __init__(
-        self, path: Path, size: tuple[int, int], fps: int, audio: DecodedAudio | None
+        self, output: BinaryIO, size: tuple[int, int], fps: int, audio: DecodedAudio | None
     ) -> None:
         check_mp4_size(size)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._container = av.open(str(path), mode="w")
-        except (av.error.FFmpegError, OSError) as error:
-            raise PosetalkError(f"{path}: cannot create video ({error})") from None
+            self._container = av.open(output, mode="w", format="mp4")
+        except av.error.FFmpegError as error:
+            raise PosetalkError(f"this FFmpeg build cannot write MP4 ({error})") from None
         self._video = self._container.add_stream("libx264", rate=fps)
         self._video.width, self._video.height = size
         self._video.pix_fmt = "yuv420p"
@@ -78,6 +82,7 @@ class Mp4Writer:
         self._audio_written = until
 
     def close(self) -> None:
+        """Flush the encoders and finish the file."""
         if self._audio is not None:
             self._write_audio(len(self._audio.samples))
             self._container.mux(self._audio_stream.encode(None))
@@ -93,7 +98,19 @@ class Mp4Writer:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self.close()
+        if kind is None:
+            self.close()
+        else:  # the file is being abandoned: release it without encoding the rest
+            self._container.close()
+
+
+@contextmanager
+def mp4_file(path: Path, size: tuple[int, int], fps: int, audio: DecodedAudio | None) -> Iterator[Mp4Writer]:
+    """An :class:`Mp4Writer` whose video appears at ``path`` once it is complete; a render that
+    fails or is interrupted leaves ``path`` as it was (:func:`posetalk.files.atomic_write`)."""
+    check_mp4_size(size)
+    with atomic_write(path) as output, Mp4Writer(output, size, fps, audio) as writer:
+        yield writer
 
 
 def _aac_ready(audio: DecodedAudio) -> DecodedAudio:

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse
 
 from posetalk.errors import PosetalkError
+from posetalk.files import atomic_write
 from posetalk.rig.lbs import lbs
 from posetalk.rig.pickle_compat import load_flame_pickle
 
@@ -130,8 +131,9 @@ def load_flame(path: str | Path) -> FlameModel:
 
 
 def save_flame_npz(model: FlameModel, path: str | Path) -> None:
-    """Write the arrays of ``model`` to a plain ``.npz`` (no pickled objects)."""
-    np.savez(Path(path), **{name: getattr(model, name) for name in FlameModel.__dataclass_fields__})
+    """Write the arrays of ``model`` to a plain ``.npz`` at ``path`` (no pickled objects), atomically."""
+    with atomic_write(path) as stream:
+        np.savez(stream, **{name: getattr(model, name) for name in FlameModel.__dataclass_fields__})
 
 
 def full_pose(pose: np.ndarray) -> np.ndarray:

@@ -5,23 +5,20 @@ denoiser, ``{'args', 'encoder', 'iter'}`` for the style encoder, ``args`` an
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from posetalk.checkpoint.safe_load import load_training_file
+from posetalk.files import atomic_write
 
 RESUME_SUFFIX = ".resume.pt"
 
 
 def _atomic_save(data: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    torch.save(data, partial)
-    os.replace(partial, path)
-    path.chmod(0o644)
+    with atomic_write(path) as stream:
+        torch.save(data, stream)
 
 
 def save_published(path: Path, args: dict[str, Any], weights_key: str, state: dict[str, torch.Tensor], step: int,

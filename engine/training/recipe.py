@@ -32,6 +32,7 @@ from posetalk.checkpoint.arrays import CoefficientStats, load_stats
 from posetalk.checkpoint.models import load_denoiser, load_style_encoder
 from posetalk.corpus.store import read_corpus
 from posetalk.diffusion.schedules import make_schedule
+from posetalk.files import atomic_write
 from posetalk.model.config import denoiser_config_from_args, style_encoder_config_from_args
 from posetalk.model.style_encoder import StyleEncoder
 from posetalk.model.talking_head import DiffPoseTalk
@@ -101,12 +102,13 @@ def prepare(options: RecipeOptions) -> tuple[TrainingSet, CoefficientStats, list
                                   on_batch=bar.update)
     np.save(work / "features.npy", features)
     training = TrainingSet.build(sequences, personas, stats, windows, features)
-    torch.save({
-        "motions": [[torch.from_numpy(m) for m in seq] for seq in training.motions],
-        "persona_of": [list(p) for p in training.persona_of], "shapes": torch.from_numpy(training.shapes),
-        "windows": torch.tensor([[w.sequence, w.first, w.heard_end, w.n_real] for w in windows]),
-        "persona_names": [p.name for p in personas],
-    }, saved)
+    with atomic_write(saved) as stream:  # written last and whole: its presence means the phase is done
+        torch.save({
+            "motions": [[torch.from_numpy(m) for m in seq] for seq in training.motions],
+            "persona_of": [list(p) for p in training.persona_of], "shapes": torch.from_numpy(training.shapes),
+            "windows": torch.tensor([[w.sequence, w.first, w.heard_end, w.n_real] for w in windows]),
+            "persona_names": [p.name for p in personas],
+        }, stream)
     return training, stats, [p.name for p in personas]
 
 
@@ -188,9 +190,9 @@ def run_recipe(options: RecipeOptions) -> Path:
                                                   options.batch_size, options.learning_rate, options.seed),
                                       LossWeights(lip_gap=options.lip_gap_weight))
     out = options.out
-    for name in ("denoiser.pt", "style_encoder.pt"):
-        (out / name).write_bytes((work / name).read_bytes())
-    (out / "stats.npz").write_bytes((work / "stats.npz").read_bytes())
+    for name in ("denoiser.pt", "style_encoder.pt", "stats.npz"):
+        with atomic_write(out / name) as stream:
+            stream.write((work / name).read_bytes())
     np.save(out / "shape.npy", np.zeros(100, np.float32))
     presets = style_presets(style_encoder, data, persona_names, list(PRESETS))
     (out / "styles").mkdir(exist_ok=True)
