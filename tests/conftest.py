@@ -1,4 +1,4 @@
-"""Shared test configuration: where the parity fixtures are."""
+"""Shared test configuration: where the parity fixtures are, and a private X server."""
 
 from __future__ import annotations
 
@@ -14,16 +14,27 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+OFFICIAL_BASE = SHARED_FIXTURES / "official" / "base"
 _DISPLAYS = itertools.count()
+
+
+def require_fixture(path: Path) -> Path:
+    """``path``, or a failed test that names it: parity tests that vanished would prove nothing."""
+    if not path.exists():
+        where = " (../shared/fixtures must sit beside the checkout)" if path.is_relative_to(SHARED_FIXTURES) else ""
+        pytest.fail(f"missing test fixture {path}{where}", pytrace=False)
+    return path
 
 
 def official_fixture_dirs() -> list[Path]:
     """Every official fixture folder: ../shared/fixtures/official/* and $POSETALK_PARITY_DIR/*.
 
     When the variable is set its folder must be readable and hold fixtures; a test run that
-    silently skipped them would prove nothing.
+    silently skipped them would prove nothing. For the same reason, a missing shared folder still
+    yields ``official/base``, whose tests then fail through :func:`require_fixture`.
     """
-    folders = sorted(p for p in (SHARED_FIXTURES / "official").glob("*") if (p / "expected.npz").is_file())
+    shared = sorted(p for p in (SHARED_FIXTURES / "official").glob("*") if (p / "expected.npz").is_file())
+    folders = shared or [OFFICIAL_BASE]
     extra = os.environ.get("POSETALK_PARITY_DIR")
     if extra:
         root = Path(extra)

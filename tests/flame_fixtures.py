@@ -1,7 +1,8 @@
 """The FLAME parity fixtures: ../shared/fixtures/flame and $POSETALK_FLAME_FIXTURE_DIR.
 
-When the variable is set its folder is always used, so a missing or unreadable folder fails the
-tests that read it instead of skipping them.
+The shared folder is always used, and the variable's folder when it is set, so a missing or
+unreadable one fails the tests that read it (through :func:`tests.conftest.require_fixture`)
+instead of skipping them.
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED_FLAME = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "flame"
+from tests.conftest import SHARED_FIXTURES, require_fixture
+
+SHARED_FLAME = SHARED_FIXTURES / "flame"
 TOLERANCE = 1e-5  # metres, absolute
 
 
 def _fixture_dirs() -> list[Path]:
-    dirs = [SHARED_FLAME] if SHARED_FLAME.is_dir() else []
     extra = os.environ.get("POSETALK_FLAME_FIXTURE_DIR")
-    if extra:
-        dirs.append(Path(extra))
-    return dirs
+    return [SHARED_FLAME, Path(extra)] if extra else [SHARED_FLAME]
 
 
 FIXTURES = _fixture_dirs()
@@ -28,5 +28,5 @@ FIXTURES = _fixture_dirs()
 
 def expected_arrays(folder: Path) -> dict[str, np.ndarray]:
     """The arrays of ``folder/flame_expected.npz``."""
-    with np.load(folder / "flame_expected.npz") as data:
+    with np.load(require_fixture(folder / "flame_expected.npz")) as data:
         return dict(data)

@@ -3,7 +3,8 @@
 Device lookup runs against real PortAudio (an ALSA virtual device defined for the test, and the
 machine's own devices if any). The capture path is the source's real ``callback``, driven with
 synthetic blocks and status flags exactly as PortAudio calls it. Loss and reconnection run the
-real supervisor thread against a stand-in backend whose device can be unplugged and plugged back.
+real supervisor thread against a stand-in backend whose device can be unplugged and plugged back,
+paced by a manual clock: each ``clock.advance`` returns once the supervisor has looked.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +25,9 @@ from posetalk.audio.resampler import StreamingResampler
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.audio.sources import InputDevice, MicrophoneConfig, MicrophoneSource, SourceStatus, find_input_device
 from posetalk.audio.sources.devices import BlockCallback
+from posetalk.audio.sources.microphone import POLL_SECONDS
 from posetalk.errors import PosetalkError
+from tests.manual_clock import ManualClock
 
 RATE = 16000
 USB_MIC = InputDevice(index=3, name="USB Audio Mic: Device (hw:1,0)", channels=2, default_rate=48000.0)
@@ -182,13 +184,9 @@ def started() -> Iterator[list[MicrophoneSource]]:
         source.stop()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 def test_callback_writes_16k_mono_seamlessly(ring: AudioRingBuffer, started: list[MicrophoneSource]) -> None:
@@ -210,53 +208,60 @@ def test_callback_writes_16k_mono_seamlessly(ring: AudioRingBuffer, started: lis
     np.testing.assert_allclose(ring.read(0, ring.end), expected[: ring.end], atol=1e-5)
 
 
-def test_overflows_are_counted_and_reported(ring: AudioRingBuffer, started: list[MicrophoneSource]) -> None:
+def test_overflows_are_counted_and_reported(
+    ring: AudioRingBuffer, clock: ManualClock, started: list[MicrophoneSource]
+) -> None:
     sd = portaudio_or_skip()
     statuses: list[SourceStatus] = []
     backend = PluggableBackend([BUILT_IN])
-    source = MicrophoneSource(MicrophoneConfig(stall_seconds=30.0), on_status=statuses.append, backend=backend)
+    config = MicrophoneConfig(stall_seconds=30.0)
+    source = MicrophoneSource(config, on_status=statuses.append, backend=backend, clock=clock)
     started.append(source)
     source.start(ring)
+    clock.wait_for_sleepers()
     block = np.zeros((441, 2), np.float32)
     for flags in (sd.CallbackFlags(), overflow_flags(sd), overflow_flags(sd), sd.CallbackFlags()):
         source.callback(block, 441, None, flags)
-    assert source.overflows == 2
-    assert wait_until(lambda: any(status.kind == "overflow" for status in statuses))
+    assert source.overflows == 2 and not statuses
+    clock.advance(POLL_SECONDS)
+    assert [status.kind for status in statuses] == ["overflow"]
     assert "2 input overflow" in statuses[0].message
     assert source.connected and ring.end > 0
 
 
 def test_unplugged_device_is_replaced_by_silence_and_reopened_by_name(
-    ring: AudioRingBuffer, started: list[MicrophoneSource]
+    ring: AudioRingBuffer, clock: ManualClock, started: list[MicrophoneSource]
 ) -> None:
     statuses: list[SourceStatus] = []
     backend = PluggableBackend([BUILT_IN, USB_MIC])
-    config = MicrophoneConfig(device=3, stall_seconds=5.0, reopen_seconds=0.1)
-    source = MicrophoneSource(config, on_status=statuses.append, backend=backend)
+    # Supervisor looks at 0.05, 0.10, … s; reopening at the first look 0.125 s after the last try
+    # never ties with a look.
+    config = MicrophoneConfig(device=3, stall_seconds=5.0, reopen_seconds=0.125)
+    source = MicrophoneSource(config, on_status=statuses.append, backend=backend, clock=clock)
     started.append(source)
     source.start(ring)
+    clock.wait_for_sleepers()
     block = np.full((480, 2), 0.5, np.float32)
     for _ in range(10):
         backend.streams[0].callback(block, 480, None, NO_FLAGS)
     heard = ring.end
     # Unplugged: the device leaves the list and PortAudio ends the stream.
-    unplugged_at = time.monotonic()
     backend.unplug(USB_MIC)
     backend.streams[0].on_finished()
-    assert wait_until(lambda: bool(statuses) and not source.connected)
-    assert backend.streams[0].closed
-    assert statuses[0].kind == "device_lost" and "stream ended" in statuses[0].message
-    time.sleep(0.4)
-    # The clock kept running in real time, with silence after the last heard sample.
+    clock.advance(POLL_SECONDS)
+    assert not source.connected and backend.streams[0].closed
+    assert [status.kind for status in statuses] == ["device_lost"] and "stream ended" in statuses[0].message
+    clock.advance(8.5 * POLL_SECONDS)  # looks up to 0.45 s: tries at 0.20 and 0.35 s
+    # The clock kept running in real time from the last heard block, with silence after it.
     end = ring.end
-    lost_for = time.monotonic() - unplugged_at
-    assert 0.8 <= (end - heard) / RATE / lost_for <= 1.05
+    assert round(1000 * (end - heard) / RATE) == 450  # ms, to the last look
     assert not ring.read(heard + 50, end).any()
-    assert backend.rescans >= 2 and len(backend.streams) == 1
-    # Plugged back in, at another index: found again by name.
+    assert backend.rescans == 2 and len(backend.streams) == 1
+    # Plugged back in, at another index: found again by name at the next try (0.50 s).
     replugged = InputDevice(index=5, name=USB_MIC.name, channels=1, default_rate=44100.0)
     backend.devices.append(replugged)
-    assert wait_until(lambda: source.connected)
+    clock.advance(POLL_SECONDS)
+    assert source.connected and backend.rescans == 3
     assert [status.kind for status in statuses] == ["device_lost", "device_back"]
     stream = backend.streams[-1]
     assert (stream.device, stream.rate, stream.channels) == (replugged, 44100, 1)
@@ -268,22 +273,22 @@ def test_unplugged_device_is_replaced_by_silence_and_reopened_by_name(
 
 
 def test_a_stream_that_stops_calling_back_counts_as_lost(
-    ring: AudioRingBuffer, started: list[MicrophoneSource]
+    ring: AudioRingBuffer, clock: ManualClock, started: list[MicrophoneSource]
 ) -> None:
     statuses: list[SourceStatus] = []
     backend = PluggableBackend([BUILT_IN])
-    config = MicrophoneConfig(stall_seconds=0.2, reopen_seconds=60.0, rescan=False)
-    source = MicrophoneSource(config, on_status=statuses.append, backend=backend)
+    config = MicrophoneConfig(stall_seconds=0.22, reopen_seconds=60.0, rescan=False)
+    source = MicrophoneSource(config, on_status=statuses.append, backend=backend, clock=clock)
     started.append(source)
-    opened_at = time.monotonic()
     source.start(ring)
-    assert wait_until(lambda: bool(statuses) and not source.connected)
-    assert 0.2 <= time.monotonic() - opened_at < 2.0
-    assert "no audio for 0.2 s" in statuses[0].message
-    # Silence covers the stall too: the clock caught up with wall time since the stream opened.
-    time.sleep(0.1)
-    end = ring.end
-    assert 0.8 <= end / RATE / (time.monotonic() - opened_at) <= 1.0
+    clock.wait_for_sleepers()
+    clock.advance(4.5 * POLL_SECONDS)  # looks up to 0.20 s: within the allowance
+    assert source.connected and not statuses
+    clock.advance(POLL_SECONDS)  # the look at 0.25 s
+    assert not source.connected and "no audio for 0.22 s" in statuses[0].message
+    # Silence covers the stall too: the ring's end follows real time since the stream opened.
+    clock.advance(2 * POLL_SECONDS)
+    assert round(1000 * ring.end / RATE) == 350  # ms, to the last look
 
 
 def test_open_failures_and_stop(ring: AudioRingBuffer) -> None:

@@ -1,8 +1,11 @@
-"""Silence, file and push sources: real threads, real files, pacing checked as ratios of wall time."""
+"""Silence, file and push sources: real threads and real files, paced by a manual clock.
+
+Timings are powers of two of a second where a test counts samples, so the clock's sums are exact.
+"""
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,13 +26,20 @@ from posetalk.audio.sources import (
     SourceStatus,
 )
 from posetalk.errors import PosetalkError
+from tests.manual_clock import SETTLE_SECONDS, ManualClock
 
 RATE = 16000
+BLOCK = 1 / 64  # seconds: 250 samples
 
 
 @pytest.fixture
 def ring() -> AudioRingBuffer:
     return AudioRingBuffer(capacity_seconds=10.0)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
@@ -58,15 +68,18 @@ def test_every_source_follows_the_protocol(tmp_path: Path) -> None:
 # --- silence -------------------------------------------------------------------------------------
 
 
-def test_silence_runs_the_clock_in_real_time(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
-    source = SilenceSource(SilenceConfig(block_seconds=0.01))
+def test_silence_runs_the_clock_in_real_time(
+    ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
+) -> None:
+    source = SilenceSource(SilenceConfig(block_seconds=BLOCK), clock=clock)
     sources.append(source)
-    started = time.monotonic()
     source.start(ring)
-    time.sleep(0.5)
+    clock.wait_for_sleepers()
+    clock.advance(BLOCK / 2)
+    assert ring.end == 0  # it advances a block at a time
+    clock.advance(0.5 - BLOCK / 2)
+    assert ring.end == RATE // 2
     source.stop()
-    elapsed = time.monotonic() - started
-    assert 0.8 <= ring.end / RATE / elapsed <= 1.05
     assert not ring.read(0, ring.end).any()
     assert not source.finished and not ring.closed
     source.stop()  # idempotent
@@ -76,21 +89,18 @@ def test_silence_runs_the_clock_in_real_time(ring: AudioRingBuffer, sources: lis
 
 
 def test_file_plays_in_real_time_and_closes_the_ring(
-    tmp_path: Path, ring: AudioRingBuffer, sources: list[AudioSource]
+    tmp_path: Path, ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
 ) -> None:
     path = tone_file(tmp_path, 1.0)
     statuses: list[SourceStatus] = []
-    source = FileSource(FileConfig(path), on_status=statuses.append)
+    source = FileSource(FileConfig(path, block_seconds=BLOCK), on_status=statuses.append, clock=clock)
     sources.append(source)
-    started = time.monotonic()
     source.start(ring)
-    time.sleep(0.3)
-    heard_early = ring.end
-    assert ring.wait_for(source.samples.size + 1, timeout=5.0)
-    elapsed = time.monotonic() - started
-    assert 0.8 <= elapsed / 1.0 <= 1.5
-    assert 0.2 <= heard_early / RATE / 0.3 <= 1.2  # it really streams, not all at once
-    assert ring.closed and ring.end == source.samples.size
+    clock.wait_for_sleepers()
+    clock.advance(0.25 + BLOCK / 2)
+    assert ring.end == RATE // 4 and not ring.closed  # each block once real time reaches its end
+    clock.advance(0.75)
+    assert ring.closed and ring.end == source.samples.size == RATE
     np.testing.assert_array_equal(ring.read(0, ring.end), load_audio(path))
     source.stop()
     assert source.finished
@@ -99,14 +109,13 @@ def test_file_plays_in_real_time_and_closes_the_ring(
 
 
 def test_file_fast_mode_writes_everything_at_once(
-    tmp_path: Path, ring: AudioRingBuffer, sources: list[AudioSource]
+    tmp_path: Path, ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
 ) -> None:
-    source = FileSource(FileConfig(tone_file(tmp_path, 2.0, rate=48000, channels=1), realtime=False))
+    path = tone_file(tmp_path, 2.0, rate=48000, channels=1)
+    source = FileSource(FileConfig(path, realtime=False), clock=clock)
     sources.append(source)
-    started = time.monotonic()
     source.start(ring)
-    assert ring.wait_for(source.samples.size + 1, timeout=5.0)
-    assert (time.monotonic() - started) / 2.0 < 0.25
+    assert ring.wait_for(source.samples.size + 1, timeout=SETTLE_SECONDS)  # the clock stands still
     assert ring.closed and ring.end == 32000
     np.testing.assert_array_equal(ring.read(0, ring.end), source.samples)
 
@@ -127,17 +136,20 @@ def test_file_loop_starts_again_and_never_closes(
 
 
 def test_file_stop_mid_way_leaves_the_ring_open(
-    tmp_path: Path, ring: AudioRingBuffer, sources: list[AudioSource]
+    tmp_path: Path, ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
 ) -> None:
-    source = FileSource(FileConfig(tone_file(tmp_path, 2.0)))
+    source = FileSource(FileConfig(tone_file(tmp_path, 2.0), block_seconds=BLOCK), clock=clock)
     sources.append(source)
     source.start(ring)
-    time.sleep(0.1)
-    started = time.monotonic()
-    source.stop()
-    assert time.monotonic() - started < 0.5
+    clock.wait_for_sleepers()
+    clock.advance(0.125 + BLOCK / 2)
+    # The clock never reaches the next block: stop returns only if it cuts the sleep short.
+    stopping = threading.Thread(target=source.stop)
+    stopping.start()
+    stopping.join(SETTLE_SECONDS)
+    assert not stopping.is_alive()
     assert not source.finished and not ring.closed
-    assert 0 < ring.end < source.samples.size
+    assert ring.end == RATE // 8
 
 
 def test_file_errors(tmp_path: Path, ring: AudioRingBuffer) -> None:
@@ -155,24 +167,14 @@ def test_file_errors(tmp_path: Path, ring: AudioRingBuffer) -> None:
 # --- push ----------------------------------------------------------------------------------------
 
 
-def find_block(ring: AudioRingBuffer, block: np.ndarray, search_from: int, search_to: int) -> int:
-    """The position in [search_from, search_to] where ``block`` lies in the ring, or -1."""
-    for position in range(search_from, search_to + 1):
-        if np.array_equal(ring.read(position, position + block.size), block):
-            return position
-    return -1
-
-
-def test_push_clock_runs_with_no_input(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
-    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=0.01))
+def test_push_clock_runs_with_no_input(ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]) -> None:
+    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=BLOCK), clock=clock)
     sources.append(source)
-    started = time.monotonic()
     source.start(ring)
-    time.sleep(0.6)
-    end = ring.end
-    elapsed = time.monotonic() - started
-    # Idle: the ring's end lags wall time by about one tick.
-    assert 0.8 <= end / RATE / elapsed <= 1.0
+    clock.wait_for_sleepers()
+    clock.advance(0.5 + BLOCK / 2)
+    # Idle: each tick pads up to real time, so the ring's end lags it by less than a tick.
+    assert ring.end == RATE // 2
     assert not ring.read(0, ring.end).any()
 
 
@@ -189,45 +191,42 @@ def test_pushed_audio_lands_back_to_back(ring: AudioRingBuffer, sources: list[Au
     np.testing.assert_allclose(ring.read(800, 1280), second.mean(axis=1), atol=1e-7)
 
 
-def test_push_late_audio_goes_after_the_silence(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
-    jitter = 0.05
-    source = PushSource(PushConfig(jitter_seconds=jitter, tick_seconds=0.01))
+def test_push_late_audio_goes_after_the_silence(
+    ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
+) -> None:
+    source = PushSource(PushConfig(jitter_seconds=4 * BLOCK, tick_seconds=BLOCK), clock=clock)
     sources.append(source)
-    started = time.monotonic()
     source.start(ring)
+    clock.wait_for_sleepers()
     source.push(np.full(160, 0.25), RATE)
-    time.sleep(0.3)  # the producer stalls far beyond the allowance
-    padded_to = ring.end
-    assert 0.8 <= padded_to / RATE / (time.monotonic() - started) <= 1.02
+    clock.advance(0.25 + BLOCK / 2)  # the producer stalls far beyond the allowance
+    assert ring.end == RATE // 4  # padded up to real time
     late = np.full(1600, -0.5, np.float32)
     source.push(late, RATE)
-    end = ring.end
-    assert end - late.size >= padded_to
-    np.testing.assert_array_equal(ring.read(end - late.size, end), late)
+    assert ring.end == RATE // 4 + late.size
+    np.testing.assert_array_equal(ring.read(RATE // 4, ring.end), late)
     np.testing.assert_array_equal(ring.read(0, 160), np.full(160, 0.25, np.float32))
-    assert not ring.read(160, end - late.size).any()
+    assert not ring.read(160, RATE // 4).any()
 
 
 def test_push_jitter_within_the_allowance_inserts_no_silence(
-    ring: AudioRingBuffer, sources: list[AudioSource]
+    ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
 ) -> None:
-    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=0.005))
+    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=0.005), clock=clock)
     sources.append(source)
     source.start(ring)
-    time.sleep(0.15)  # idle: the pacer pads up to wall time
+    clock.wait_for_sleepers()
+    clock.advance(0.15)  # idle: the pacer pads up to real time
     rng = np.random.default_rng(1)
     chunks = [rng.uniform(0.1, 0.9, 320).astype(np.float32) for _ in range(25)]  # 20 ms each
-    first_seen = ring.end
-    started = time.monotonic()
+    started = clock.now()
     for i, chunk in enumerate(chunks):
         # Chunk i covers [20 i, 20 i + 20) ms; it arrives after its end, 0 to 30 ms late.
         arrival = started + 0.02 * (i + 1) + rng.uniform(0.0, 0.03)
-        time.sleep(max(0.0, arrival - time.monotonic()))
+        clock.advance(max(0.0, arrival - clock.now()))
         source.push(chunk, RATE)
     speech = np.concatenate(chunks)
-    position = find_block(ring, speech[:320], first_seen, ring.end - speech.size)
-    assert position >= 0
-    np.testing.assert_array_equal(ring.read(position, position + speech.size), speech)
+    np.testing.assert_array_equal(ring.read(ring.end - speech.size, ring.end), speech)
 
 
 def test_push_resamples_other_rates_seamlessly(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:

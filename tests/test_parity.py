@@ -20,7 +20,7 @@ from posetalk.diffusion.thresholding import DynamicThreshold
 from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.pipeline.offline import SamplingOptions, generate, normalise_audio
 from posetalk.pipeline.style import extract_style
-from tests.conftest import fixture_id, official_fixture_dirs
+from tests.conftest import fixture_id, official_fixture_dirs, require_fixture
 
 STAGE_TOLERANCE = 1e-4
 FINAL_TOLERANCE = 1e-3
@@ -31,12 +31,12 @@ by_folder = pytest.mark.parametrize("folder", FOLDERS, ids=[fixture_id(f) for f 
 
 @cache
 def model_of(folder: Path) -> DiffPoseTalk:
-    return load_denoiser(folder / "denoiser.pt")
+    return load_denoiser(require_fixture(folder / "denoiser.pt"))
 
 
 @cache
 def expected_of(folder: Path) -> dict[str, np.ndarray]:
-    with np.load(folder / "expected.npz") as data:
+    with np.load(require_fixture(folder / "expected.npz")) as data:
         return {k: data[k] for k in data.files}
 
 
@@ -88,7 +88,7 @@ def test_parity_denoiser_call(folder: Path) -> None:
 
 @by_folder
 def test_parity_style_extraction(folder: Path) -> None:
-    if not (folder / "style_encoder.pt").is_file():
+    if not (require_fixture(folder) / "style_encoder.pt").is_file():
         pytest.skip(f"{folder.name} uses no style")
     with np.load(folder / "motion_clip.npz") as clip:
         exp, pose = clip["exp"], clip["pose"]

@@ -11,7 +11,8 @@ import soundfile
 
 from posetalk.cli import main as posetalk
 from posetalk.pipeline.coefficients_file import save_coefficients
-from tests.flame_fixtures import FIXTURES
+from tests.conftest import OFFICIAL_BASE, require_fixture
+from tests.flame_fixtures import SHARED_FLAME
 
 
 @pytest.fixture()
@@ -82,11 +83,10 @@ def test_render_png_frames(clip, tmp_path):
         assert next(container.decode(video=0)).to_ndarray(format="rgb24").shape == (48, 64, 3)
 
 
-@pytest.mark.skipif(not FIXTURES, reason="no FLAME fixture folder")
 def test_render_with_converted_flame_file(clip, tmp_path, capsys):
     params, _ = clip
     converted = tmp_path / "flame.npz"
-    assert posetalk(["flame", "convert", str(FIXTURES[0] / "flame_synthetic.pkl"),
+    assert posetalk(["flame", "convert", str(require_fixture(SHARED_FLAME / "flame_synthetic.pkl")),
                      "-o", str(converted)]) == 0
     args = ["render", "--params", str(params), "--flame", str(converted), "-o",
             str(tmp_path / "flame"), "--format", "png", "--size", "32x32", "--fps", "2"]
@@ -109,18 +109,15 @@ def test_render_user_errors_are_one_line(clip, tmp_path, capsys):
     assert "missing.npz" in capsys.readouterr().err
 
 
-OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "official" / "base"
-
-
-@pytest.mark.skipif(not (OFFICIAL / "denoiser.pt").is_file(), reason="no parity-fixture model")
 def test_render_audio_runs_inference_first(clip, tmp_path, capsys):
     """`posetalk render AUDIO --model-dir …` infers motion, says which model, and renders it."""
     _, audio = clip
     output = tmp_path / "inferred.mp4"
-    args = ["render", str(audio), "--model-dir", str(OFFICIAL), "--seed", "0", "-o", str(output),
+    model = require_fixture(OFFICIAL_BASE / "denoiser.pt")
+    args = ["render", str(audio), "--model-dir", str(model.parent), "--seed", "0", "-o", str(output),
             "--size", "48x48", "--fps", "5"]
     assert posetalk(args) == 0
-    assert f"model: {OFFICIAL / 'denoiser.pt'}" in capsys.readouterr().out
+    assert f"model: {model}" in capsys.readouterr().out
     with av.open(str(output)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 5
 

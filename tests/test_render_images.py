@@ -11,7 +11,8 @@ from posetalk.rig.flame import load_flame
 from posetalk.rig.head import built_in_head
 from posetalk.rig.head.blendshapes import EXPRESSIONS
 from posetalk.rig.head.skin import MOUTH_Y
-from tests.flame_fixtures import FIXTURES
+from tests.conftest import require_fixture
+from tests.flame_fixtures import SHARED_FLAME
 from tests.render_support import (
     Scene,
     assert_matches_golden,
@@ -138,10 +139,9 @@ def test_render_overlay_draws_text_panel(scene, rest):
     np.testing.assert_array_equal(image[100:, :], rest[100:, :])
 
 
-@pytest.mark.skipif(not FIXTURES, reason="no FLAME fixture folder")
 def test_render_flame_albedo_texture(tmp_path):
     """A FLAME file with a user albedo: the texture's colours show through the UV layout."""
-    model = load_flame(FIXTURES[0] / "flame_synthetic_plain.pkl")
+    model = load_flame(require_fixture(SHARED_FLAME / "flame_synthetic_plain.pkl"))
     # One UV per vertex from its height: the top half samples red, the bottom half blue.
     height = model.v_template[:, 1]
     v = (height - height.min()) / np.ptp(height)

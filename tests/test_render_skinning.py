@@ -11,6 +11,7 @@ from posetalk.render.renderer import Renderer
 from posetalk.rig.flame import flame_vertices, load_flame
 from posetalk.rig.head import built_in_head
 from posetalk.rig.mesh import vertex_normals
+from tests.conftest import require_fixture
 from tests.flame_fixtures import FIXTURES, expected_arrays
 
 ATOL = 1e-5  # metres; float32 on the GPU against float64 on the CPU
@@ -50,12 +51,11 @@ def test_gpu_skinning_matches_cpu_on_built_in_head(ctx):
         renderer.release()
 
 
-@pytest.mark.skipif(not FIXTURES, reason="no FLAME fixture folder")
 @pytest.mark.parametrize("folder", FIXTURES, ids=lambda folder: folder.name)
 def test_gpu_skinning_matches_flame_fixture(ctx, folder):
     """Pose correctives and the joint chain of a FLAME-format file, frame by frame."""
     expected = expected_arrays(folder)
-    model = load_flame(folder / "flame_synthetic.pkl")
+    model = load_flame(require_fixture(folder / "flame_synthetic.pkl"))
     renderer = Renderer(ctx, head_geometry(model))
     try:
         for shape, exp, pose, vertices in zip(

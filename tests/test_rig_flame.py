@@ -17,10 +17,10 @@ from posetalk.cli import main as posetalk
 from posetalk.errors import PosetalkError
 from posetalk.rig.flame import flame_vertices, load_flame
 from posetalk.rig.lbs import batch_rigid_transform, batch_rodrigues
+from tests.conftest import require_fixture
 from tests.flame_fixtures import FIXTURES, TOLERANCE, expected_arrays
 
 PICKLES = ["flame_synthetic.pkl", "flame_synthetic_plain.pkl"]
-needs_fixture = pytest.mark.skipif(not FIXTURES, reason="no FLAME fixture folder")
 
 
 def _cases() -> list:
@@ -40,17 +40,15 @@ def _check_parity(model_path: Path, expected: dict[str, np.ndarray]) -> None:
     )
 
 
-@needs_fixture
 @pytest.mark.parametrize(("folder", "pickle_name"), _cases())
 def test_flame_pickle_vertices_and_vertices_ignore_global_rot(folder: Path, pickle_name: str):
-    _check_parity(folder / pickle_name, expected_arrays(folder))
+    _check_parity(require_fixture(folder / pickle_name), expected_arrays(folder))
 
 
-@needs_fixture
 @pytest.mark.parametrize(("folder", "pickle_name"), _cases())
 def test_flame_convert_npz_parity(folder: Path, pickle_name: str, tmp_path: Path):
     output = tmp_path / "flame.npz"
-    assert posetalk(["flame", "convert", str(folder / pickle_name), "-o", str(output)]) == 0
+    assert posetalk(["flame", "convert", str(require_fixture(folder / pickle_name)), "-o", str(output)]) == 0
     _check_parity(output, expected_arrays(folder))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from posetalk.audio.ring import AudioRingBuffer
+from posetalk.clock import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger("posetalk.audio")
 
@@ -59,14 +59,13 @@ class WallClock:
     drift however long it runs.
     """
 
-    def __init__(self, rate: int, sample: int, at: float | None = None) -> None:
+    def __init__(self, rate: int, sample: int, at: float) -> None:
         self.rate = rate
         self.sample = sample
-        self.at = time.monotonic() if at is None else at
+        self.at = at
 
-    def due(self, now: float | None = None) -> int:
-        """Samples that real time has reached by monotonic time ``now`` (default: now)."""
-        now = time.monotonic() if now is None else now
+    def due(self, now: float) -> int:
+        """Samples that real time has reached by monotonic time ``now``."""
         return self.sample + int((now - self.at) * self.rate)
 
     def time_of(self, sample: int) -> float:
@@ -86,12 +85,14 @@ class ThreadedSource:
     """Base of the sources that produce on one worker thread: start/stop, status reports.
 
     Subclasses implement :meth:`_run` (and :meth:`_prepare` when starting can fail). ``_run`` loops
-    until :attr:`_stopping` is set, sleeping with ``self._stopping.wait(seconds)`` so that
-    :meth:`stop` wakes it at once. A source runs once: it cannot start again after a stop.
+    until :attr:`_stopping` is set, reading the time with ``self._clock.now()`` and sleeping with
+    :meth:`_sleep`, which :meth:`stop` interrupts. A source runs once: it cannot start again after a
+    stop.
     """
 
-    def __init__(self, on_status: StatusCallback | None = None) -> None:
+    def __init__(self, on_status: StatusCallback | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self._on_status = on_status
+        self._clock = clock
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._ring: AudioRingBuffer | None = None
@@ -124,6 +125,10 @@ class ThreadedSource:
         self._stopping.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep ``seconds`` on the source's clock; True when :meth:`stop` cut it short."""
+        return self._clock.wait(self._stopping, seconds)
 
     def _prepare(self, ring: AudioRingBuffer) -> None:
         """Called by :meth:`start` before the thread starts; an exception here aborts the start."""

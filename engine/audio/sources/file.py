@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from posetalk.audio.io import load_audio
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.audio.sources.base import StatusCallback, ThreadedSource, WallClock
+from posetalk.clock import SYSTEM_CLOCK, Clock
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,10 @@ class FileSource(ThreadedSource):
         PosetalkError: the file is missing or cannot be decoded (from the constructor).
     """
 
-    def __init__(self, config: FileConfig, on_status: StatusCallback | None = None) -> None:
-        super().__init__(on_status)
+    def __init__(
+        self, config: FileConfig, on_status: StatusCallback | None = None, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        super().__init__(on_status, clock)
         if config.block_seconds <= 0:
             raise ValueError(f"block_seconds must be positive, got {config.block_seconds}")
         self.config = config
@@ -56,7 +58,7 @@ class FileSource(ThreadedSource):
     def _play(self, ring: AudioRingBuffer) -> bool:
         """Write the file (again and again when looping); True at its end, False when stopped."""
         block = max(1, int(self.config.block_seconds * ring.rate))
-        clock = WallClock(ring.rate, ring.end)
+        real_time = WallClock(ring.rate, ring.end, self._clock.now())
         position = 0
         while True:
             if position == self.samples.size:
@@ -65,8 +67,8 @@ class FileSource(ThreadedSource):
                 position = 0
             chunk = self.samples[position : position + block]
             if self.config.realtime:
-                delay = clock.time_of(ring.end + chunk.size) - time.monotonic()
-                if self._stopping.wait(max(0.0, delay)):
+                delay = real_time.time_of(ring.end + chunk.size) - self._clock.now()
+                if self._sleep(max(0.0, delay)):
                     return False
             elif self._stopping.is_set():
                 return False

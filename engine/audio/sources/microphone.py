@@ -20,7 +20,6 @@ Input overflows (blocks PortAudio dropped because the callback ran late) are cou
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +30,7 @@ from posetalk.audio.resampler import StreamingResampler
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.audio.sources.base import StatusCallback, ThreadedSource, WallClock, logger, pad_with_silence
 from posetalk.audio.sources.devices import InputBackend, InputDevice, InputStream, find_input_device
+from posetalk.clock import SYSTEM_CLOCK, Clock
 from posetalk.errors import PosetalkError
 
 POLL_SECONDS = 0.05
@@ -66,6 +66,7 @@ class MicrophoneSource(ThreadedSource):
         on_status: called with ``device_lost``, ``device_back`` and ``overflow`` reports (also
             logged on the ``posetalk.audio`` logger), from the supervisor thread.
         backend: lists and opens devices; None for PortAudio.
+        clock: the time the capture and the supervisor read, and its sleeps.
 
     Raises:
         PosetalkError: "no microphone: …" from the constructor when PortAudio is missing or no
@@ -77,8 +78,9 @@ class MicrophoneSource(ThreadedSource):
         config: MicrophoneConfig = MicrophoneConfig(),
         on_status: StatusCallback | None = None,
         backend: InputBackend | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        super().__init__(on_status)
+        super().__init__(on_status, clock)
         if min(config.block_seconds, config.stall_seconds, config.reopen_seconds) <= 0:
             raise ValueError(f"microphone timings must be positive: {config}")
         if backend is None:
@@ -121,7 +123,7 @@ class MicrophoneSource(ThreadedSource):
         """
         if status.input_overflow:
             self.overflows += 1
-        self._last_block = time.monotonic()
+        self._last_block = self._clock.now()
         self.ring.write(self._resampler.process(to_mono(indata)))
 
     def _on_stream_finished(self) -> None:
@@ -132,7 +134,7 @@ class MicrophoneSource(ThreadedSource):
         rate = self.config.rate or round(device.default_rate)
         channels = self.config.channels or device.channels
         self._resampler = StreamingResampler(rate, self.ring.rate)
-        self._last_block = time.monotonic()
+        self._last_block = self._clock.now()
         self._stream_ended = False
         block_frames = max(1, round(rate * self.config.block_seconds))
         self._stream = self._backend.open_input(
@@ -148,11 +150,11 @@ class MicrophoneSource(ThreadedSource):
             self.ring.write(self._resampler.flush())
 
     def _run(self, ring: AudioRingBuffer) -> None:
-        silence_clock = WallClock(ring.rate, ring.end)
+        silence_clock = WallClock(ring.rate, ring.end, self._clock.now())
         next_attempt = 0.0
         reported_overflows = 0
-        while not self._stopping.wait(POLL_SECONDS):
-            now = time.monotonic()
+        while not self._sleep(POLL_SECONDS):
+            now = self._clock.now()
             if self._stream is not None:
                 stalled = now - self._last_block > self.config.stall_seconds
                 if self._stream_ended or stalled:

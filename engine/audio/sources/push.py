@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +29,7 @@ from posetalk.audio.io import to_mono
 from posetalk.audio.resampler import StreamingResampler
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.audio.sources.base import StatusCallback, ThreadedSource, WallClock, pad_with_silence
+from posetalk.clock import SYSTEM_CLOCK, Clock
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,13 @@ class PushSource(ThreadedSource):
     :meth:`stop` are dropped (a producer may race the shutdown).
     """
 
-    def __init__(self, config: PushConfig = PushConfig(), on_status: StatusCallback | None = None) -> None:
-        super().__init__(on_status)
+    def __init__(
+        self,
+        config: PushConfig = PushConfig(),
+        on_status: StatusCallback | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        super().__init__(on_status, clock)
         if config.jitter_seconds < 0 or config.tick_seconds <= 0:
             raise ValueError(f"bad push source timing: {config}")
         self.config = config
@@ -86,7 +91,7 @@ class PushSource(ThreadedSource):
                 self._flush_resampler(ring)
                 self._resampler = StreamingResampler(int(rate), ring.rate)
             ring.write(self._resampler.process(mono))
-            self._last_push = time.monotonic()
+            self._last_push = self._clock.now()
 
     def push_pcm16(self, data: bytes, rate: int, channels: int = 1) -> None:
         """Append interleaved signed 16-bit little-endian PCM (``channels`` per frame) at ``rate`` Hz.
@@ -111,12 +116,12 @@ class PushSource(ThreadedSource):
             ring.write(self._resampler.flush())
 
     def _run(self, ring: AudioRingBuffer) -> None:
-        clock = WallClock(ring.rate, ring.end)
+        real_time = WallClock(ring.rate, ring.end, self._clock.now())
         allowance = int(self.config.jitter_seconds * ring.rate)
-        while not self._stopping.wait(self.config.tick_seconds):
-            now = time.monotonic()
+        while not self._sleep(self.config.tick_seconds):
+            now = self._clock.now()
             with self._lock:
-                due = clock.due(now)
+                due = real_time.due(now)
                 idle = now - self._last_push > self.config.jitter_seconds
                 if due - ring.end > (0 if idle else allowance):
                     self._flush_resampler(ring)
