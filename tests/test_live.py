@@ -78,3 +78,21 @@ def test_live_window_under_a_real_x_server(xvfb_display: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "running headless" not in done.stdout
     assert re.search(r"(\d+) frames published, \d+ deadline misses, 0 failed ticks", done.stdout), done.stdout
+
+
+def _streaming_line(command: list[str]) -> str:
+    """The start-up line in which a streaming command reports its configuration."""
+    result = subprocess.run([sys.executable, "-m", "posetalk", *command], capture_output=True, text=True, timeout=120)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("posetalk: streaming ")]
+    assert len(lines) == 1, result.stdout + result.stderr
+    return lines[0]
+
+
+def test_serve_and_live_build_the_same_stream_from_the_same_options() -> None:
+    options = ["--model-dir", str(official_fixture_dirs()[0]), "--steps", "3", "--frames-per-tick", "4",
+               "--context", "700", "--max-backlog", "1500", "--seed", "7", "--threads", "1"]
+    live = _streaming_line(["live", "--no-window", "--no-server", "--duration", "0.5", *options])
+    serve = _streaming_line(["serve", "--source", "mic", "--mic", "no-such-microphone-xyz", "--port", "0", *options])
+    assert live == serve
+    assert "x3, 4 frames/tick" in live and "context 700 ms" in live and "1500 ms behind" in live
+    assert "1 thread, seed 7" in live

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -323,7 +324,8 @@ def test_seam_ratio_by_hand() -> None:
     assert seam_ratio(jump, [5]) == pytest.approx(4.0)
 
 
-def test_a_stream_far_behind_skips_to_the_newest_audio(tiny: LoadedModel) -> None:
+def test_a_stream_far_behind_skips_to_the_newest_audio(tiny: LoadedModel, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="posetalk.stream")
     ring = AudioRingBuffer()
     ring.write(speech_like_audio(3.0))  # three seconds arrive before the engine has run a tick
     config = StreamConfig(frames_per_tick=2, steps=1, max_backlog_ms=200)
@@ -340,3 +342,5 @@ def test_a_stream_far_behind_skips_to_the_newest_audio(tiny: LoadedModel) -> Non
     assert engine.stats.skipped_frames >= 60 and seqs[0] >= 60  # jumped close to the end at once
     assert seqs == list(range(seqs[0], 75))
     assert engine.stats.skipped_frames + len(seqs) == 75
+    reports = [r.getMessage() for r in caplog.records if "cannot keep up" in r.getMessage()]
+    assert len(reports) == 1 and f"skipped {engine.stats.skipped_frames} frames" in reports[0]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from posetalk.cli.options import add_model_arguments, add_stream_arguments, stream_config_from_args
 from posetalk.model.sizes import MODEL_SIZES
@@ -20,7 +23,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-size", choices=MODEL_SIZES,
                         help="random weights in the published or a streaming-sized architecture, to measure speed "
                         "without trained weights (default: the model given, else the built-in model)")
-    parser.add_argument("--backend", choices=("torch",), default="torch", help="inference backend (default torch)")
     parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds of speech (default 20)")
     parser.add_argument("--no-reference", action="store_true", help="skip the offline reference (deviation)")
     parser.add_argument("--quality", choices=("steps", "lookahead", "frames-per-tick", "warm-start"),
@@ -45,7 +47,7 @@ def _setup(args: argparse.Namespace, threads: int):
     if args.model_size is None:
         loaded = load_model_files(model_files_from_args(args), device_from_args(args))
         return BenchSetup(loaded.model, loaded.stats, loaded.shape, loaded.style, config, args.duration,
-                          not args.no_reference, threads=threads)
+                          not args.no_reference, _seed(args), threads)
     if args.checkpoint or args.model_dir:
         raise PosetalkError("--model-size measures a random-weight architecture; it cannot go with a model")
     model = reference_model(args.model_size).to(device_from_args(args))
@@ -53,31 +55,50 @@ def _setup(args: argparse.Namespace, threads: int):
             for k, n in (("exp", 50), ("pose", 6), ("shape", 100)) for s in ("mean", "std")}
     style = np.random.default_rng(0).standard_normal(model.config.d_style).astype(np.float32)
     return BenchSetup(model, CoefficientStats(**unit), np.zeros(100, np.float32), style, config, args.duration,
-                      not args.no_reference, threads=threads)
+                      not args.no_reference, _seed(args), threads)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    """The noise seed: a benchmark is reproducible, so 0 unless ``--seed`` says otherwise."""
+    return 0 if args.seed is None else args.seed
+
+
+@contextmanager
+def _progress_bar(description: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
+    """A :data:`~posetalk.stream.bench.Phase` drawn as a progress bar on stderr; the engine's log
+    lines are printed above the bar instead of through it."""
+    import logging
+
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm([logging.getLogger("posetalk")]), \
+            tqdm(total=total, desc=description, unit=unit, file=sys.stderr, leave=False) as bar:
+        yield bar.update
+    print(f"posetalk bench: {description}: done in {bar.format_dict['elapsed']:.1f} s", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from posetalk.cli.options import model_files_from_args
+    from posetalk.cli.options import describe_stream, model_files_from_args, worker_threads_from_args
     from posetalk.errors import PosetalkError
-    from posetalk.stream.bench import run_bench
-
-    from posetalk.stream.threads import reserve_cores_for_worker
+    from posetalk.stream.bench import reference_steps, run_bench
 
     if args.duration <= 0:
         raise PosetalkError("--duration must be positive")
-    threads = reserve_cores_for_worker(args.threads)
+    threads = worker_threads_from_args(args)
     setup = _setup(args, threads)
+    print(describe_stream(setup.config, args.backend, str(setup.model.device), threads, setup.seed))
     if args.quality:
         torch.set_num_threads(threads)  # the sweep runs on this thread
         return _quality(args, setup)
     described = f"{args.model_size} architecture with random weights" if args.model_size else \
         f"model {model_files_from_args(args).checkpoint}"
-    print(f"posetalk bench: {described}, {setup.config.sampler} x{setup.config.steps}, "
-          f"{setup.config.frames_per_tick} frames/tick, lookahead {setup.config.lookahead_ms:.0f} ms, "
-          f"{args.duration:.0f} s of speech in real time, {threads} threads")
-    report = run_bench(setup)
+    reference = "no offline reference" if args.no_reference else \
+        f"then the offline reference ({reference_steps(setup, round(args.duration * 16000))} denoiser steps)"
+    print(f"posetalk bench: {described}, {args.duration:g} s of speech in real time, {reference}")
+    report = run_bench(setup, _progress_bar)
     lat, tick = report.latency_ms, report.tick_ms
     print(f"latency  p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f} ms")
     print(f"tick     p50 {tick['p50']:.1f}  p95 {tick['p95']:.1f} ms  (features {report.breakdown_ms['features_p50']:.1f}, "
@@ -88,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         d = report.deviation
         print(f"deviation from the offline reference: mean {d['mean_abs']:.4f} max {d['max_abs']:.4f} "
               f"(two reference runs differ by {d['noise_floor_mean_abs']:.4f}); seam ratio {d['seam']:.3f} "
-              f"(reference windows {d['reference_seam']:.3f})")
+              f"(reference windows {d['reference_seam']:.3f}); the reference took {d['reference_s']:.0f} s")
     if args.json:
         from dataclasses import asdict
 
@@ -102,7 +123,7 @@ def _quality(args: argparse.Namespace, setup) -> int:
     from posetalk.stream.bench import QUALITY_SWEEPS, quality_sweep
 
     audio = load_audio(SPEECH_SAMPLE)[: int(args.duration * 16000)]
-    rows = quality_sweep(setup, args.quality, audio)
+    rows = quality_sweep(setup, args.quality, audio, _progress_bar)
     option = QUALITY_SWEEPS[args.quality][0]
     print(f"| {option} | mean abs | max abs | seam ratio | noise floor |")
     print("| --- | --- | --- | --- | --- |")

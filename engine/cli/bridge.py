@@ -33,16 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import logging
 
     from posetalk.bridges import mapped_frames
     from posetalk.cli.stream_options import build_mapper, build_source, head_mesh
-
     from posetalk.errors import PosetalkError
 
     if args.source == "network":
         raise PosetalkError("bridge takes no network audio: run `posetalk serve --source network` for that")
-    logging.basicConfig(level=logging.INFO, format="posetalk: %(message)s")
     source, running = build_source(args)
     frames = mapped_frames(source, build_mapper(args, head_mesh(args)))
     if args.target == "vts":

@@ -35,14 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _audio_source(args: argparse.Namespace):
-    """The microphone, else the file asked for, else (no microphone) the bundled sample, looped."""
+def _microphone_or_sample(args: argparse.Namespace):
+    """The microphone, else (none plugged in, none asked for) the bundled sample, looped."""
     from posetalk.audio.sources import FileConfig, FileSource, MicrophoneConfig, MicrophoneSource
     from posetalk.data import SPEECH_SAMPLE
     from posetalk.errors import PosetalkError
 
-    if args.file is not None:
-        return FileSource(FileConfig(args.file, realtime=True, loop=args.loop)), "file"
     try:
         return MicrophoneSource(MicrophoneConfig(device=args.mic)), "mic"
     except PosetalkError as error:
@@ -79,7 +77,7 @@ def _show(args: argparse.Namespace, engine) -> bool:
 
     try:
         geometry, _ = load_head(args.flame)
-        ViewerWindow(geometry, engine.bus.subscribe(maxsize=50)).run()
+        ViewerWindow(geometry, engine.bus.subscribe(maxsize=50), status=engine.stats.overlay_lines).run()
     except PosetalkError as error:
         print(f"posetalk: {error}; running headless")
         return False
@@ -93,7 +91,7 @@ def _wait(engine, duration: float | None) -> None:
     while not engine.wait(timeout=5.0):
         stats = engine.stats
         print(f"posetalk: {stats.frames_published} frames, latency p50 {_p50(stats.latency_ms):.0f} ms, "
-              f"{stats.deadline_misses} deadline misses")
+              f"{stats.deadline_misses} deadline misses, {stats.skipped_frames} skipped")
         if duration is not None and time.monotonic() - started >= duration:
             return
 
@@ -108,20 +106,14 @@ def run(args: argparse.Namespace) -> int:
     import threading
 
     from posetalk.audio.ring import AudioRingBuffer
-    from posetalk.cli.options import device_from_args, model_files_from_args, stream_config_from_args
-    from posetalk.pipeline.model_files import load_model_files
-    from posetalk.stream.engine import StreamingEngine
-    from posetalk.stream.style_control import StylePresets
-    from posetalk.stream.threads import reserve_cores_for_worker
+    from posetalk.cli.live_engine import build_live_engine
 
-    threads = reserve_cores_for_worker(args.threads)
-    loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-    styles = args.styles or loaded.files.styles
-    presets = StylePresets(styles, loaded.model.config.d_style) if styles else None
-    source, kind = _audio_source(args)
+    from posetalk.audio.sources import FileConfig, FileSource
+
     ring = AudioRingBuffer()
-    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, stream_config_from_args(args),
-                             ring, presets=presets, threads=threads)
+    played = FileSource(FileConfig(args.file, realtime=True, loop=args.loop)) if args.file else None  # checked first
+    engine = build_live_engine(args, ring)
+    source, kind = (played, "file") if played is not None else _microphone_or_sample(args)
     server = None if args.no_server else _serve(args, engine, kind)
     engine.start()
     source.start(ring)
@@ -141,5 +133,5 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
     stats = engine.stats
     print(f"posetalk: {stats.frames_published} frames published, {stats.deadline_misses} deadline misses, "
-          f"{stats.failed_ticks} failed ticks")
+          f"{stats.failed_ticks} failed ticks, {stats.skipped_frames} frames skipped")
     return 0

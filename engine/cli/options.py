@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # these import torch
     from posetalk.pipeline.model_files import LoadedModel, ModelFiles
     from posetalk.pipeline.offline import Coefficients, SamplingOptions
 
+BACKENDS = ("torch",)
+"""Inference backends, the first the default."""
 STREAM_DEFAULTS = StreamConfig()
 """The streaming defaults: the command line offers the dataclass's own."""
 LIVE_MAX_BACKLOG_MS = 1000.0
@@ -37,10 +39,13 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, …)")
 
 
-def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("sampling")
-    group.add_argument("--cfg-scale-audio", type=float, default=1.15, help="guidance scale of the audio (default 1.15)")
-    group.add_argument("--cfg-scale-style", type=float, default=3.0, help="guidance scale of the style (default 3)")
+def add_guidance_arguments(group: argparse._ArgumentGroup) -> None:
+    """Guidance, thresholding and the noise seed: the same for offline and streaming sampling."""
+    d = STREAM_DEFAULTS
+    group.add_argument("--cfg-scale-audio", type=float, default=d.cfg_scale_audio,
+                       help=f"guidance scale of the audio (default {d.cfg_scale_audio:g})")
+    group.add_argument("--cfg-scale-style", type=float, default=d.cfg_scale_style,
+                       help=f"guidance scale of the style (default {d.cfg_scale_style:g})")
     group.add_argument("--cfg-mode", choices=("incremental", "independent"), help="default: the checkpoint's")
     group.add_argument(
         "--dynamic-threshold",
@@ -49,11 +54,17 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
         metavar=("RATIO", "MIN", "MAX"),
         help="clamp predictions to their RATIO quantile, bounded to [MIN, MAX]",
     )
+    group.add_argument("--seed", type=int, help="noise seed (default: random)")
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    """Offline sampling of whole clips (``infer``, ``render``)."""
+    group = parser.add_argument_group("sampling")
+    add_guidance_arguments(group)
     group.add_argument("--sampler", choices=SAMPLER_NAMES, default="dpmpp-2m",
                        help="dpmpp-2m (default) or ddim over --steps steps per window; ddpm: the published "
                             "ancestral sampler over every step (the reference, slow)")
     group.add_argument("--steps", type=int, default=10, help="denoiser evaluations per window (default 10; not ddpm)")
-    group.add_argument("--seed", type=int, help="noise seed (default: random)")
     group.add_argument("-n", "--repetitions", type=int, default=1, help="independent samples to draw")
 
 
@@ -99,8 +110,11 @@ def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) ->
 
 
 def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    """Streaming options, the same for every command that runs a live stream (``live``,
+    ``serve``, ``bridge``, ``bench``); defaults are :class:`StreamConfig`'s."""
     d = STREAM_DEFAULTS
     group = parser.add_argument_group("streaming")
+    group.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help=f"inference backend (default {BACKENDS[0]})")
     group.add_argument("--sampler", choices=SAMPLER_NAMES, default=d.sampler, help=f"default {d.sampler}")
     group.add_argument("--steps", type=int, default=d.steps, help=f"denoiser evaluations per tick (default {d.steps})")
     group.add_argument("--eta", type=float, default=d.eta, help=f"DDIM stochasticity (default {d.eta:g})")
@@ -114,8 +128,7 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--context", type=float, default=d.left_context_ms, metavar="MS",
                        help=f"left audio context (default {d.left_context_ms:g} ms)")
     group.add_argument("--warm-start", type=float, metavar="FRACTION", help="start windows re-noised to this fraction of T")
-    group.add_argument("--cfg-scale-audio", type=float, default=d.cfg_scale_audio)
-    group.add_argument("--cfg-scale-style", type=float, default=d.cfg_scale_style)
+    add_guidance_arguments(group)
     group.add_argument("--no-silence-gate", action="store_true", help="leave the mouth to the model during silence")
     group.add_argument("--no-cache-memory", action="store_true", help="recompute cross-attention keys/values every step")
     group.add_argument("--max-backlog", type=float, default=LIVE_MAX_BACKLOG_MS, metavar="MS",
@@ -124,17 +137,36 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
+    from posetalk.diffusion.thresholding import DynamicThreshold
+
     try:
         return StreamConfig(
             sampler=args.sampler, steps=args.steps, eta=args.eta, frames_per_tick=args.frames_per_tick,
             revision_frames=args.revision_frames,
             lookahead_ms=args.lookahead, left_context_ms=args.context, warm_start=args.warm_start,
-            cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style,
+            cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style, cfg_mode=args.cfg_mode,
+            dynamic_threshold=DynamicThreshold(*args.dynamic_threshold) if args.dynamic_threshold else None,
             silence_gate=not args.no_silence_gate, cache_memory=not args.no_cache_memory,
             max_backlog_ms=args.max_backlog,
         )
     except ValueError as error:
         raise PosetalkError(str(error)) from None
+
+
+def worker_threads_from_args(args: argparse.Namespace) -> int:
+    """``--threads`` for the engine's worker, the main thread made serial (see stream/threads.py)."""
+    from posetalk.stream.threads import reserve_cores_for_worker
+
+    if args.threads is not None and args.threads < 1:
+        raise PosetalkError(f"--threads must be at least 1, got {args.threads}")
+    return reserve_cores_for_worker(args.threads)
+
+
+def describe_stream(config: StreamConfig, backend: str, device: str, threads: int, seed: int | None) -> str:
+    """The start-up line of every streaming command: what streams, where, and how."""
+    noise = "random seed" if seed is None else f"seed {seed}"
+    plural = "" if threads == 1 else "s"
+    return f"posetalk: streaming {config.summary()}; {backend} on {device}, {threads} thread{plural}, {noise}"
 
 
 def infer_from_args(args: argparse.Namespace, audio: np.ndarray) -> Coefficients:

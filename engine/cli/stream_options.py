@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
-from posetalk.cli.options import add_model_arguments, add_sampling_arguments
+from posetalk.cli.options import add_model_arguments, add_stream_arguments
 from posetalk.errors import PosetalkError
 
 if TYPE_CHECKING:  # these load numpy, torch and the engine
     from posetalk.audio.sources import AudioSource
     from posetalk.mapping import FaceMapper
-    from posetalk.server.inference import OfflineInference
     from posetalk.server.mesh import HeadMesh
     from posetalk.server.sources import FrameSource
     from posetalk.stream.engine import StreamingEngine
@@ -25,15 +24,15 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--source",
         metavar="mic|FILE|network",
-        help="audio to animate: the microphone or audio sent by clients (both live, through the streaming "
-        "engine), or a speech file (inferred offline, then played in real time)",
+        help="audio to animate through the streaming engine: the microphone, audio sent by clients, or a "
+        "speech file played in real time",
     )
     group.add_argument("--params", type=Path, help="play saved coefficients (.npz from `posetalk infer`) instead")
     group.add_argument("--loop", action="store_true", help="repeat a file or --params source forever")
     group.add_argument("--mic", help="microphone: device index or part of its name (`posetalk devices`; default: the system's)")
     group.add_argument("--styles", type=Path, help="live sources: folder of style presets (NAME.npy) clients may select")
     add_model_arguments(parser)
-    add_sampling_arguments(parser)
+    add_stream_arguments(parser)
 
 
 def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,39 +87,30 @@ def build_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContext
         return PlaybackSource(coefficients, "params", loop=args.loop), nullcontext()
     if args.source is None:
         raise PosetalkError("nothing to stream: pass --source mic|FILE|network or --params FILE")
-    if args.source in ("mic", "network"):
-        return _live_source(args)
-    import sys
-
-    from posetalk.audio.io import load_audio
-
-    audio = load_audio(Path(args.source))
-    inference = _offline_inference(args)
-    print(f"posetalk: inferring {args.source} ({audio.size / 16000:.1f} s of audio) before playing it", file=sys.stderr)
-    return PlaybackSource(inference(audio), "file", loop=args.loop), nullcontext()
+    return _live_source(args)
 
 
 def _live_source(args: argparse.Namespace) -> tuple[FrameSource, AbstractContextManager[object]]:
-    """The streaming engine fed by the microphone or by clients' audio (``--source mic|network``)."""
+    """The streaming engine fed by the microphone, by clients' audio or by a file in real time."""
     from posetalk.audio.ring import AudioRingBuffer
-    from posetalk.audio.sources import MicrophoneConfig, MicrophoneSource, PushSource
-    from posetalk.cli.options import device_from_args, model_files_from_args
-    from posetalk.pipeline.model_files import load_model_files
+    from posetalk.audio.sources import FileConfig, FileSource, MicrophoneConfig, MicrophoneSource, PushSource
+    from posetalk.cli.live_engine import build_live_engine
     from posetalk.server.engine_source import EngineSource
-    from posetalk.stream.config import StreamConfig
-    from posetalk.stream.engine import StreamingEngine
-    from posetalk.stream.style_control import StylePresets
 
+    played = None
+    if args.source not in ("mic", "network"):  # a file is checked before the model loads
+        played = FileSource(FileConfig(Path(args.source), realtime=True, loop=args.loop))
+    ring = AudioRingBuffer()
+    engine = build_live_engine(args, ring)
     push = PushSource() if args.source == "network" else None
-    audio = push or MicrophoneSource(MicrophoneConfig(device=args.mic))
-    loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-    styles = args.styles or loaded.files.styles
-    presets = StylePresets(styles, loaded.model.config.d_style) if styles else None
-    config = StreamConfig(cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style)
-    engine = StreamingEngine(
-        loaded.model, loaded.stats, loaded.shape, loaded.style, config, AudioRingBuffer(), presets=presets
-    )
-    return EngineSource(engine, args.source, push=push), _running(engine, audio)
+    audio: AudioSource
+    if played is not None:
+        audio, kind = played, "file"
+    elif push is not None:
+        audio, kind = push, "network"
+    else:
+        audio, kind = MicrophoneSource(MicrophoneConfig(device=args.mic)), "mic"
+    return EngineSource(engine, kind, push=push), _running(engine, audio)
 
 
 @contextmanager
@@ -134,13 +124,3 @@ def _running(engine: StreamingEngine, audio: AudioSource) -> Iterator[None]:
         audio.stop()
         engine.ring.close()
         engine.stop()
-
-
-def _offline_inference(args: argparse.Namespace) -> OfflineInference:
-    from posetalk.cli.options import device_from_args, model_files_from_args, sampling_options_from_args
-    from posetalk.pipeline.model_files import load_model_files
-    from posetalk.server.inference import OfflineInference
-
-    loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-    options = sampling_options_from_args(args, loaded)
-    return OfflineInference(loaded, options, args.cfg_scale_audio, args.cfg_scale_style, args.seed)

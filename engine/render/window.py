@@ -13,6 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +120,8 @@ class ViewerWindow:
     """A resizable window showing the head driven by frames from ``frames``.
 
     ``frames`` is a queue of frames or a frame-bus subscription; the window closes by itself once
-    a subscription's stream has ``ended``.
+    a subscription's stream has ``ended``. ``status``, when given, returns more overlay lines
+    (e.g. a stream's deadline misses and skipped frames); it is called for every drawn frame.
     """
 
     def __init__(
@@ -127,10 +129,12 @@ class ViewerWindow:
         geometry: HeadGeometry,
         frames: queue.Queue[Frame],
         config: WindowConfig = WindowConfig(),
+        status: Callable[[], list[str]] | None = None,
     ) -> None:
         self.geometry = geometry
         self.frames = frames
         self.config = config
+        self.status = status
         self._screenshot_requested = threading.Event()
 
     def request_screenshot(self) -> None:
@@ -184,6 +188,8 @@ class ViewerWindow:
                     renderer.pose(exp, pose)
                     renderer.head_pass(ctx.screen, camera, size)
                     lines = self._overlay_lines(fps, motion.latest, display_time, now_wall)
+                    if self.status is not None:
+                        lines += self.status()
                     overlay.draw(ctx.screen, lines, size)
                     if controls.screenshot or self._screenshot_requested.is_set():
                         controls.screenshot = False

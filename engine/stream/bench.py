@@ -5,11 +5,16 @@ the ring to the moment the frame was published. After the stream, the same audio
 the offline reference (the published 500-step DDPM sampler over whole windows) to measure how far
 the stream deviates from it; two reference runs with different noise give the deviation that
 sampling noise alone causes, for scale.
+
+Every phase reports its progress through a :data:`Phase` (the command line draws progress bars),
+so a long reference run is never silent.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -22,10 +27,25 @@ from posetalk.data import SPEECH_SAMPLE
 from posetalk.diffusion.guidance import guidance_for_style
 from posetalk.diffusion.noise import SeededNoise
 from posetalk.model.talking_head import DiffPoseTalk
-from posetalk.pipeline.offline import SamplingOptions, generate
+from posetalk.pipeline.offline import SamplingOptions, generate, plan_windows
 from posetalk.stream.config import StreamConfig
 from posetalk.stream.engine import StreamingEngine
 from posetalk.stream.generator import StreamGenerator, StreamState
+
+
+Phase = Callable[[str, int, str], AbstractContextManager[Callable[[int], None]]]
+"""``phase(description, total, unit)`` opens a phase of ``total`` units; the context yields
+``advance(n)``, called as units complete."""
+
+
+@contextmanager
+def silent_phase(description: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
+    """A :data:`Phase` that reports nothing."""
+    yield lambda n: None
+
+
+REFERENCE_RUNS = 2
+"""Offline reference runs: one to compare the stream with, one more for the noise floor."""
 
 
 @dataclass(frozen=True)
@@ -80,17 +100,53 @@ def seam_ratio(coefficients: np.ndarray, seams: list[int]) -> float:
     return float(steps[at].mean() / max(steps[~at].mean(), 1e-12))
 
 
-def _reference(setup: BenchSetup, audio: np.ndarray, seed: int) -> np.ndarray:
-    """(L, 54) motion of the published offline pipeline (exp, global rotation, jaw pitch)."""
+def _reference_options(setup: BenchSetup) -> SamplingOptions:
     config = setup.model.config
     guidance = guidance_for_style(config.guiding_conditions, setup.style is not None, setup.config.cfg_scale_audio,
                                   setup.config.cfg_scale_style, config.cfg_mode)
-    result = generate(setup.model, setup.stats, audio, setup.shape, setup.style,
-                      SamplingOptions(guidance, setup.config.dynamic_threshold), SeededNoise(seed))
-    return np.concatenate([result.exp[0], result.pose[0, :, :4]], axis=1)
+    return SamplingOptions(guidance, setup.config.dynamic_threshold)
 
 
-def run_bench(setup: BenchSetup) -> BenchReport:
+def reference_steps(setup: BenchSetup, n_samples: int) -> int:
+    """Denoiser evaluations of the offline reference (all its runs) over ``n_samples`` of audio."""
+    config = setup.model.config
+    windows = plan_windows(n_samples, config.n_motions, config.fps).n_windows
+    return REFERENCE_RUNS * windows * _reference_options(setup).evaluations(config.n_diff_steps)
+
+
+def _references(setup: BenchSetup, audio: np.ndarray, phase: Phase) -> tuple[np.ndarray, np.ndarray]:
+    """(L, 54) motion (exp, global rotation, jaw pitch) of two runs of the published offline
+    pipeline with different noise: the reference and its noise floor."""
+    windows = plan_windows(len(audio), setup.model.config.n_motions, setup.model.config.fps).n_windows
+    description = (f"offline reference: {REFERENCE_RUNS} runs of the published sampler over {windows} windows "
+                   "(--no-reference skips it)")
+    runs = []
+    with phase(description, reference_steps(setup, len(audio)), "step") as advance:
+        for run in range(REFERENCE_RUNS):
+            result = generate(setup.model, setup.stats, audio, setup.shape, setup.style, _reference_options(setup),
+                              SeededNoise(setup.seed + 1 + run), on_step=lambda: advance(1))
+            runs.append(np.concatenate([result.exp[0], result.pose[0, :, :4]], axis=1))
+    return runs[0], runs[1]
+
+
+def _stream_in_real_time(engine: StreamingEngine, ring: AudioRingBuffer, duration: float, phase: Phase) -> None:
+    """Play the bundled sample into ``ring`` for ``duration`` seconds, then let the stream drain."""
+    source = FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True))
+    engine.start()
+    source.start(ring)
+    started = time.monotonic()
+    with phase(f"streaming {duration:g} s of speech in real time", round(duration), "s") as advance:
+        for second in range(1, round(duration) + 1):
+            time.sleep(max(0.0, started + min(second, duration) - time.monotonic()))
+            advance(1)
+        time.sleep(max(0.0, started + duration - time.monotonic()))
+    source.stop()
+    ring.close()
+    engine.wait(timeout=duration * 20 + 60)
+    engine.stop()
+
+
+def run_bench(setup: BenchSetup, phase: Phase = silent_phase) -> BenchReport:
     """Stream ``duration`` seconds of the bundled speech sample in real time and measure.
 
     Seams are taken every frames_per_tick frames, which holds while no frames were skipped.
@@ -100,14 +156,7 @@ def run_bench(setup: BenchSetup) -> BenchReport:
     engine = StreamingEngine(setup.model, setup.stats, setup.shape, setup.style, setup.config, ring,
                              noise=SeededNoise(setup.seed), threads=setup.threads)
     subscription = engine.bus.subscribe(maxsize=int(setup.duration * engine.fps) + 100)
-    source = FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True))
-    engine.start()
-    source.start(ring)
-    time.sleep(setup.duration)
-    source.stop()
-    ring.close()
-    engine.wait(timeout=setup.duration * 20 + 60)
-    engine.stop()
+    _stream_in_real_time(engine, ring, setup.duration, phase)
     frames = list(subscription)
 
     audio = ring.read(0, ring.end)
@@ -136,11 +185,12 @@ def run_bench(setup: BenchSetup) -> BenchReport:
         config={k: v for k, v in asdict(setup.config).items() if k != "dynamic_threshold"},
     )
     if setup.reference and frames:
-        reference = _reference(setup, audio, setup.seed + 1)
+        started = time.perf_counter()
+        reference, second = _references(setup, audio, phase)
         index = np.asarray(seqs)
         kept = index < len(reference)  # frames compared by sequence number: skips leave gaps
         difference = np.abs(streamed[kept] - reference[index[kept]])
-        floor = np.abs(_reference(setup, audio, setup.seed + 2) - reference)
+        floor = np.abs(second - reference)
         k, window = setup.config.frames_per_tick, setup.model.config.n_motions
         report.deviation = {
             "mean_abs": round(float(difference.mean()), 5),
@@ -148,6 +198,7 @@ def run_bench(setup: BenchSetup) -> BenchReport:
             "seam": round(seam_ratio(streamed, list(range(k, len(streamed), k))), 4),
             "reference_seam": round(seam_ratio(reference, list(range(window, len(reference), window))), 4),
             "noise_floor_mean_abs": round(float(floor.mean()), 5),
+            "reference_s": round(time.perf_counter() - started, 1),
         }
     return report
 
@@ -177,24 +228,27 @@ QUALITY_SWEEPS = {
 }
 
 
-def quality_sweep(setup: BenchSetup, sweep: str, audio: np.ndarray) -> list[dict[str, float]]:
+def quality_sweep(setup: BenchSetup, sweep: str, audio: np.ndarray,
+                  phase: Phase = silent_phase) -> list[dict[str, float]]:
     """Deviation from the offline reference as one option varies (silence gate off).
 
     Rows: the option's value, mean and max absolute deviation, seam ratio; plus the noise floor
     (two reference runs with different noise) in every row for scale.
     """
     option, values = QUALITY_SWEEPS[sweep]
-    reference = _reference(setup, audio, setup.seed + 1)
-    floor = float(np.abs(_reference(setup, audio, setup.seed + 2) - reference).mean())
+    reference, second = _references(setup, audio, phase)
+    floor = float(np.abs(second - reference).mean())
     rows = []
-    for value in values:
-        config = replace(setup.config, silence_gate=False, **{option: value})
-        streamed = stream_without_pacing(setup, audio, config)
-        n = min(len(streamed), len(reference))
-        difference = np.abs(streamed[:n] - reference[:n])
-        k = config.frames_per_tick
-        rows.append({
-            option: value, "mean_abs": float(difference.mean()), "max_abs": float(difference.max()),
-            "seam": seam_ratio(streamed, list(range(k, len(streamed), k))), "noise_floor": floor,
-        })
+    with phase(f"streams with {len(values)} values of {option}", len(values), "stream") as advance:
+        for value in values:
+            config = replace(setup.config, silence_gate=False, **{option: value})
+            streamed = stream_without_pacing(setup, audio, config)
+            n = min(len(streamed), len(reference))
+            difference = np.abs(streamed[:n] - reference[:n])
+            k = config.frames_per_tick
+            rows.append({
+                option: value, "mean_abs": float(difference.mean()), "max_abs": float(difference.max()),
+                "seam": seam_ratio(streamed, list(range(k, len(streamed), k))), "noise_floor": floor,
+            })
+            advance(1)
     return rows

@@ -79,3 +79,21 @@ class StreamConfig:
             raise ValueError("max_backlog_ms must be positive")
         if self.normalisation == "fixed" and self.audio_std <= 0:
             raise ValueError("fixed normalisation needs a positive audio_std")
+
+    def summary(self) -> str:
+        """One line of the options that shape the stream, e.g. for a command's start-up report."""
+        sampler = "ddpm (every step)" if self.sampler == "ddpm" else f"{self.sampler} x{self.steps}"
+        backlog = "never skips" if self.max_backlog_ms is None else f"skips past {self.max_backlog_ms:g} ms behind"
+        parts = [
+            sampler, f"{self.frames_per_tick} frames/tick", f"revision {self.revision_frames}",
+            f"lookahead {self.lookahead_ms:g} ms", f"context {self.left_context_ms:g} ms", backlog,
+            f"guidance audio {self.cfg_scale_audio:g} style {self.cfg_scale_style:g}"
+            + (f" ({self.cfg_mode})" if self.cfg_mode else ""),
+        ]
+        if self.warm_start is not None:
+            parts.append(f"warm start {self.warm_start:g}")
+        if self.dynamic_threshold is not None:
+            parts.append("dynamic threshold")
+        if not self.silence_gate:
+            parts.append("no silence gate")
+        return ", ".join(parts)

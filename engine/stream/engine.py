@@ -27,6 +27,7 @@ from posetalk.stream.bus import FrameBus
 from posetalk.stream.config import StreamConfig
 from posetalk.stream.frame import Frame
 from posetalk.stream.generator import StreamGenerator, StreamState, TickOutput, TickPlan
+from posetalk.stream.overload import OverloadReporter, RateLimit
 from posetalk.stream.silence import SilenceGate
 from posetalk.stream.style_control import StyleMixer, StylePresets
 from posetalk.stream.threads import use_threads
@@ -34,6 +35,8 @@ from posetalk.stream.threads import use_threads
 log = logging.getLogger("posetalk.stream")
 
 RECORDS_KEPT = 100_000
+RECENT_TICKS = 50
+"""Ticks whose compute times judge the current load (2 s of audio at the default tick)."""
 READY_FRAMES = 250
 """Frames between scheduler and pacer (10 s at 25 fps); a full queue holds the scheduler back."""
 
@@ -52,6 +55,10 @@ class StreamStats:
     features_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
     sampling_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
     last_error: str | None = None
+
+    def overlay_lines(self) -> list[str]:
+        """What a viewer shows of the stream's health: frames published late and frames skipped."""
+        return [f"LATE {self.deadline_misses}", f"SKIPPED {self.skipped_frames}"]
 
 
 class StreamingEngine:
@@ -94,6 +101,8 @@ class StreamingEngine:
         self.gate = SilenceGate(self.fps) if config.silence_gate else None
         self.shape = self.default_shape = np.asarray(shape, np.float32)
         self.stats = StreamStats()
+        self.overload = OverloadReporter(config, self.fps)
+        self._failure_log = RateLimit()
         self._paused = threading.Event()
         self._stop = threading.Event()
         self._finished = threading.Event()
@@ -207,7 +216,7 @@ class StreamingEngine:
                     continue
                 if (behind := self._frames_behind(plan)) > 0:
                     self.stats.skipped_frames += behind
-                    log.warning("%d frames behind the audio; skipping ahead", behind)
+                    self.overload.skipped(behind, self._recent_tick_ms())
                     self._skip(behind)
                     continue
                 self._run_tick(plan)
@@ -216,6 +225,9 @@ class StreamingEngine:
                 self._ready.put(None, timeout=1.0)
             except queue.Full:  # the pacer has stopped too
                 pass
+
+    def _recent_tick_ms(self) -> list[float]:
+        return list(itertools.islice(reversed(self.stats.tick_ms), RECENT_TICKS))
 
     def _frames_behind(self, plan: TickPlan) -> int:
         """Whole frames to skip so the next tick needs the newest audio; 0 within the backlog."""
@@ -239,7 +251,9 @@ class StreamingEngine:
         except Exception as error:  # a failed tick must not end the stream
             self.stats.failed_ticks += 1
             self.stats.last_error = f"{type(error).__name__}: {error}"
-            log.warning("tick at frame %d failed (%s); holding the last good frame", plan.first_frame, self.stats.last_error)
+            if self._failure_log.allow():
+                log.warning("tick at frame %d failed (%s; %d failed ticks so far); holding the last good frame",
+                            plan.first_frame, self.stats.last_error, self.stats.failed_ticks)
             self.state.next_frame += plan.n_emit
             frames = self._held_frames(plan)
         else:
@@ -302,7 +316,7 @@ class StreamingEngine:
                     continue
                 if frame is None:
                     break
-                recent = list(itertools.islice(reversed(self.stats.tick_ms), 50))
+                recent = self._recent_tick_ms()
                 target = base + 1.25 * float(np.percentile(recent, 95)) / 1000 + 0.005 if recent else base
                 delay = target if target > delay else max(target, delay - 0.001)
                 heard = self.ring.arrival_time(round(frame.audio_time * self.ring.rate))
@@ -312,6 +326,7 @@ class StreamingEngine:
                         break
                     if time.monotonic() - (heard + delay) > frame_s / 2:
                         self.stats.deadline_misses += 1
+                        self.overload.missed(recent)
                 self._publish(frame, heard)
         finally:
             self.bus.end()
