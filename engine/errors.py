@@ -1,4 +1,6 @@
-"""The one exception type the command line turns into a one-line message."""
+"""The one exception type the command line turns into a one-line message, and the errors that mean a file is unreadable."""
+
+import zipfile
 
 
 class PosetalkError(Exception):
@@ -6,3 +8,7 @@ class PosetalkError(Exception):
 
     The message must stand on its own on one line and name the file or value at fault.
     """
+
+
+UNREADABLE_ARRAY_FILE: tuple[type[Exception], ...] = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+"""What ``np.load`` raises for a truncated, corrupt or foreign ``.npy``/``.npz`` file."""

@@ -12,6 +12,7 @@ keep a bone's rest offset for rotations-only sources).
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import UDPClient
 
 from posetalk.bridges.feed import MappedFrame
+from posetalk.errors import PosetalkError
 from posetalk.mapping import ARKIT_NAMES, VRM_NAMES
 from posetalk.mapping.names import VRM0_NAMES
 
@@ -40,6 +42,29 @@ class VmcConfig:
     host: str = "127.0.0.1"
     port: int = 39539
     names: BlendNames = "vrm0"
+
+    def __post_init__(self) -> None:
+        """Raises:
+            PosetalkError: an empty host or a port outside 1-65535.
+        """
+        if not 0 < self.port < 65536:
+            raise PosetalkError(f"the VMC port must be 1-65535, got {self.port}")
+        if not self.host:
+            raise PosetalkError("the VMC host is empty")
+
+    def address(self) -> tuple[str, int]:
+        """The receiver's resolved (IP, port).
+
+        Raises:
+            PosetalkError: the host is not a host name, or does not resolve.
+        """
+        try:
+            *_, address = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)[0]
+        except UnicodeError:  # from the IDNA codec: an empty label, or one longer than 63 characters
+            raise PosetalkError(f"the VMC host {self.host!r} is not a host name") from None
+        except socket.gaierror as error:
+            raise PosetalkError(f"the VMC host {self.host!r} does not resolve ({error.strerror})") from None
+        return address[0], address[1]
 
 
 def _message(address: str, *args: str | float | int) -> OscMessageBuilder:
@@ -79,7 +104,7 @@ class VmcBridge:
         self.sent = 0
 
     async def run(self, frames: AsyncIterator[MappedFrame]) -> None:
-        client = UDPClient(self.config.host, self.config.port)
+        client = UDPClient(*self.config.address())
         start = time.monotonic()
         async for mapped in frames:
             client.send(frame_bundle(mapped, self.config.names, time.monotonic() - start))

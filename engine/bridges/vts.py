@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -56,6 +57,20 @@ class VtsConfig:
     custom_parameters: bool = False
     keepalive_s: float = 0.5
     reconnect_max_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        """Raises:
+            PosetalkError: ``url`` is not a ws:// or wss:// address with a host and a valid port.
+        """
+        url = urlsplit(self.url)
+        if url.scheme not in ("ws", "wss") or not url.hostname:
+            raise PosetalkError(f"the VTube Studio URL {self.url!r} is not a WebSocket address like ws://localhost:8001")
+        try:
+            port = url.port
+        except ValueError:  # not a number, or above 65535
+            port = 0
+        if port == 0:
+            raise PosetalkError(f"the VTube Studio URL {self.url!r} has an invalid port (1-65535)")
 
     @property
     def token_path(self) -> Path:

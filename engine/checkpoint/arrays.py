@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from posetalk.errors import PosetalkError
+from posetalk.errors import UNREADABLE_ARRAY_FILE, PosetalkError
 from posetalk.model.config import EXP_DIM, SHAPE_DIM
 
 POSE_DIM = 6
@@ -35,7 +34,7 @@ def _read_array(path: Path, what: str, allow_pickle: bool = False) -> np.ndarray
         raise PosetalkError(f"{path}: no such {what} file")
     try:
         return np.load(path, allow_pickle=allow_pickle)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+    except UNREADABLE_ARRAY_FILE as error:
         raise PosetalkError(f"{path}: not a readable {what} ({str(error).splitlines()[0][:120]})") from None
 
 

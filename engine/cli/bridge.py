@@ -40,16 +40,28 @@ def run(args: argparse.Namespace) -> int:
 
     if args.source == "network":
         raise PosetalkError("bridge takes no network audio: run `posetalk serve --source network` for that")
+    bridge = _bridge(args)  # checked before the model loads
     source, running = build_source(args)
     frames = mapped_frames(source, build_mapper(args, head_mesh(args)))
-    if args.target == "vts":
-        from posetalk.bridges.vts import VtsBridge, VtsConfig
-
-        bridge = VtsBridge(VtsConfig(url=args.vts_url, token_file=args.token_file, custom_parameters=args.custom_params))
-    else:
-        from posetalk.bridges.vmc import VmcBridge, VmcConfig
-
-        bridge = VmcBridge(VmcConfig(host=args.vmc_host, port=args.vmc_port, names=args.names))
     with running:
         asyncio.run(bridge.run(frames))
     return 0
+
+
+def _bridge(args: argparse.Namespace):
+    """The VTube Studio or VMC bridge the options name; one-line errors for bad addresses."""
+    from posetalk.errors import PosetalkError
+
+    try:
+        if args.target == "vts":
+            from posetalk.bridges.vts import VtsBridge, VtsConfig
+
+            return VtsBridge(VtsConfig(url=args.vts_url, token_file=args.token_file,
+                                       custom_parameters=args.custom_params))
+        from posetalk.bridges.vmc import VmcBridge, VmcConfig
+
+        config = VmcConfig(host=args.vmc_host, port=args.vmc_port, names=args.names)
+        config.address()
+        return VmcBridge(config)
+    except ValueError as error:
+        raise PosetalkError(str(error)) from None

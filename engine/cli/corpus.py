@@ -31,10 +31,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from posetalk.cli.outputs import writable_folder
     from posetalk.corpus.real_speech import real_speakers, real_speech_clips
     from posetalk.corpus.store import CorpusWriter
     from posetalk.corpus.tts import tts_clips
+    from posetalk.errors import PosetalkError
 
+    if args.tts_minutes < 0:
+        raise PosetalkError(f"--tts-minutes must not be negative, got {args.tts_minutes:g}")
+    speakers = set() if args.no_real else set(real_speakers(args.speech)) - set(args.hold_out)  # before the TTS
+    writable_folder(args.output)
     writer = CorpusWriter(args.output)
     added = {"tts": 0, "real": 0}
     with tqdm(desc="tts", unit="clip") as bar:
@@ -44,7 +50,6 @@ def run_build(args: argparse.Namespace) -> int:
                 added["tts"] += 1
             bar.update()
     if not args.no_real:
-        speakers = set(real_speakers(args.speech)) - set(args.hold_out)
         skipped: list[tuple[str, str]] = []
         with tqdm(desc="real speech", unit="clip") as bar:
             for clip_id, clip in real_speech_clips(args.speech, speakers, transcript_cache=args.output / "transcripts.json",

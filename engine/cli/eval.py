@@ -62,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from posetalk.cli.outputs import writable_folder
     from posetalk.errors import PosetalkError
     from posetalk.evaluation.report import run_evaluation
     from posetalk.evaluation.tables import report_text
@@ -75,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise PosetalkError(str(error)) from None
+    if args.plots is not None:  # before the hour of evaluation, not after it
+        writable_folder(args.plots)
     evaluation = run_evaluation(options, log=lambda line: print(line, flush=True))
     print()
     print(report_text(evaluation.data))

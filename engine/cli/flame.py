@@ -18,10 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from posetalk.cli.outputs import writable_file
     from posetalk.rig.flame import load_flame, save_flame_npz
 
-    model = load_flame(args.source)
     output = args.output if args.output.suffix == ".npz" else args.output.with_suffix(".npz")
+    writable_file(output)
+    model = load_flame(args.source)
     save_flame_npz(model, output)
     print(f"{output}: {model.n_vertices} vertices, {len(model.faces)} faces")
     return 0

@@ -32,10 +32,14 @@ def output_paths(output: Path, repetitions: int) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from posetalk.audio.io import load_audio
     from posetalk.cli.options import infer_from_args
+    from posetalk.cli.outputs import writable_file
     from posetalk.pipeline.coefficients_file import save_coefficients
 
+    paths = output_paths(args.output, args.repetitions)
+    for path in paths:
+        writable_file(path)
     result = infer_from_args(args, load_audio(args.audio))
-    for i, path in enumerate(output_paths(args.output, args.repetitions)):
+    for i, path in enumerate(paths):
         save_coefficients(path, result.exp[i], result.pose[i], result.shape[i], result.fps)
         print(f"wrote {path} ({result.exp.shape[1]} frames at {result.fps} fps)")
     return 0

@@ -50,22 +50,33 @@ def _microphone_or_sample(args: argparse.Namespace):
         return FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True)), "file"
 
 
-def _serve(args: argparse.Namespace, engine, kind: str):
+def _server_config(args: argparse.Namespace):
+    """The WebSocket server's settings, or None with --no-server; checked before the model loads."""
     import secrets
 
+    from posetalk.errors import PosetalkError
+    from posetalk.server import ServerConfig
+
+    if args.no_server:
+        return None
+    try:
+        return ServerConfig(host=args.host, port=args.port, token=args.token or secrets.token_urlsafe(16))
+    except ValueError as error:
+        raise PosetalkError(str(error)) from None
+
+
+def _serve(args: argparse.Namespace, config, engine, kind: str):
     from posetalk.cli.stream_options import build_mapper, head_mesh
-    from posetalk.server import ServerConfig, StreamServer
+    from posetalk.server import StreamServer
     from posetalk.server.background import BackgroundServer
     from posetalk.server.engine_source import EngineSource
 
     head = head_mesh(args)
-    token = args.token or secrets.token_urlsafe(16)
-    config = ServerConfig(host=args.host, port=args.port, token=token)
     server = BackgroundServer(StreamServer(config, EngineSource(engine, kind), build_mapper(args, head), head))
     port = server.start()
     print(f"posetalk: serving frames on ws://{args.host}:{port}/ (viewer http://{args.host}:{port}/)")
     if not args.token:
-        print(f"posetalk: control token {token}")
+        print(f"posetalk: control token {config.token}")
     return server
 
 
@@ -106,15 +117,18 @@ def run(args: argparse.Namespace) -> int:
     import threading
 
     from posetalk.audio.ring import AudioRingBuffer
-    from posetalk.cli.live_engine import build_live_engine
-
     from posetalk.audio.sources import FileConfig, FileSource
+    from posetalk.cli.live_engine import build_live_engine
+    from posetalk.errors import PosetalkError
 
-    ring = AudioRingBuffer()
+    if args.duration is not None and not args.duration > 0:
+        raise PosetalkError(f"--duration must be positive, got {args.duration:g}")
+    server_config = _server_config(args)
     played = FileSource(FileConfig(args.file, realtime=True, loop=args.loop)) if args.file else None  # checked first
+    ring = AudioRingBuffer()
     engine = build_live_engine(args, ring)
     source, kind = (played, "file") if played is not None else _microphone_or_sample(args)
-    server = None if args.no_server else _serve(args, engine, kind)
+    server = None if server_config is None else _serve(args, server_config, engine, kind)
     engine.start()
     source.start(ring)
     def end_of_audio() -> None:

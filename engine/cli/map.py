@@ -27,11 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from posetalk.cli.outputs import writable_file
     from posetalk.mapping import ARKIT_NAMES, fit_arkit_map
     from posetalk.rig.flame import load_flame
 
-    arkit_map = fit_arkit_map(load_flame(args.flame), args.flame.name)
     output = args.output if args.output.suffix == ".npz" else args.output.with_name(args.output.name + ".npz")
+    writable_file(output)
+    arkit_map = fit_arkit_map(load_flame(args.flame), args.flame.name)
     arkit_map.save(output)
     driven = int(np.count_nonzero(np.abs(arkit_map.matrix).sum(axis=1) > 1e-6))
     print(f"wrote {output}: {driven} of {len(ARKIT_NAMES)} ARKit weights driven by the expression")

@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from posetalk.cli.outputs import writable_file, writable_folder
     from posetalk.render.head_source import load_head
     from posetalk.render.offline import render_frames, render_to
     from posetalk.render.video import PngWriter, check_mp4_size, mp4_file
@@ -63,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
         check_mp4_size(args.size)
     if args.params is None and args.audio is None:
         raise PosetalkError("nothing to render: give --params FILE or an AUDIO file to infer from")
+    if args.format == "mp4":
+        writable_file(args.output)
+    else:
+        writable_folder(args.output)
     geometry, description = load_head(args.flame, args.albedo, args.uv)
     print(f"head: {description}")
     motion, track = _motion_and_audio(args)

@@ -38,20 +38,24 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from posetalk.cli.stream_options import build_mapper, build_source, head_mesh
+    from posetalk.errors import PosetalkError
     from posetalk.server import ServerConfig, StreamServer
 
+    try:  # checked before the model loads
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            token=args.token or secrets.token_urlsafe(16),
+            allowed_origins=tuple(args.allow_origin),
+            max_clients=args.max_clients,
+            queue_frames=args.queue_frames,
+            stall_timeout_s=args.stall_timeout,
+            static_dir=args.static if args.static.is_dir() else None,
+        )
+    except ValueError as error:
+        raise PosetalkError(str(error)) from None
     source, running = build_source(args)
     head = head_mesh(args)
-    config = ServerConfig(
-        host=args.host,
-        port=args.port,
-        token=args.token or secrets.token_urlsafe(16),
-        allowed_origins=tuple(args.allow_origin),
-        max_clients=args.max_clients,
-        queue_frames=args.queue_frames,
-        stall_timeout_s=args.stall_timeout,
-        static_dir=args.static if args.static.is_dir() else None,
-    )
     server = StreamServer(config, source, build_mapper(args, head), head)
 
     def announce(port: int) -> None:

@@ -27,10 +27,13 @@ def run_extract(args: argparse.Namespace) -> int:
 
     from posetalk.checkpoint.arrays import load_stats
     from posetalk.checkpoint.models import load_style_encoder
-    from posetalk.errors import PosetalkError
+    from posetalk.cli.outputs import writable_file
+    from posetalk.errors import UNREADABLE_ARRAY_FILE, PosetalkError
     from posetalk.files import atomic_write
     from posetalk.pipeline.style import extract_style
 
+    output = args.output if args.output.suffix == ".npy" else args.output.with_name(args.output.name + ".npy")
+    writable_file(output)
     encoder = load_style_encoder(args.encoder)
     stats = load_stats(args.stats)
     if not args.clip.is_file():
@@ -41,13 +44,12 @@ def run_extract(args: argparse.Namespace) -> int:
             if missing:
                 raise PosetalkError(f"{args.clip}: motion clip lacks {', '.join(missing)}")
             exp, pose = np.asarray(clip["exp"], np.float32), np.asarray(clip["pose"], np.float32)
-    except (ValueError, OSError, EOFError) as error:
+    except UNREADABLE_ARRAY_FILE as error:
         raise PosetalkError(f"{args.clip}: not a readable motion clip ({str(error).splitlines()[0][:120]})") from None
     try:
         style = extract_style(encoder, stats, exp, pose, args.start)
     except ValueError as error:
         raise PosetalkError(f"{args.clip}: {error}") from None
-    output = args.output if args.output.suffix == ".npy" else args.output.with_name(args.output.name + ".npy")
     with atomic_write(output) as stream:
         np.save(stream, style)
     print(f"wrote {output} ({style.shape[0]}-dim style from frames {args.start}…{args.start + encoder.config.n_motions - 1})")

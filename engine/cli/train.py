@@ -30,14 +30,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """One line naming the first option out of its range."""
+    from posetalk.errors import PosetalkError
+
+    at_least_one = {"--steps": args.steps, "--style-steps": args.style_steps, "--batch-size": args.batch_size,
+                    "--threads": args.threads}
+    for option, value in at_least_one.items():
+        if value is not None and value < 1:
+            raise PosetalkError(f"{option} must be at least 1, got {value}")
+    if args.personas < 0:
+        raise PosetalkError(f"--personas must not be negative, got {args.personas}")
+    if args.minutes is not None and not args.minutes > 0:
+        raise PosetalkError(f"--minutes must be positive, got {args.minutes:g}")
+    if not args.lr > 0:
+        raise PosetalkError(f"--lr must be positive, got {args.lr:g}")
+    if args.lip_gap_weight < 0:
+        raise PosetalkError(f"--lip-gap-weight must not be negative, got {args.lip_gap_weight:g}")
+
+
 def run(args: argparse.Namespace) -> int:
+    from posetalk.cli.outputs import writable_folder
     from posetalk.errors import PosetalkError
     from posetalk.training.recipe import RecipeOptions, run_recipe
 
+    _check_numbers(args)
     if not (args.corpus / "manifest.jsonl").is_file():
         raise PosetalkError(f"{args.corpus}: not a corpus folder (no manifest.jsonl); build one with `posetalk corpus build`")
     if args.init is not None and not all((args.init / n).is_file() for n in ("denoiser.pt", "style_encoder.pt")):
         raise PosetalkError(f"{args.init}: not a model folder (needs denoiser.pt and style_encoder.pt)")
+    writable_folder(args.output)
     out = run_recipe(RecipeOptions(
         corpus=args.corpus, out=args.output, seed=args.seed, personas=args.personas, style_steps=args.style_steps,
         denoiser_steps=args.steps, denoiser_minutes=args.minutes, batch_size=args.batch_size, learning_rate=args.lr,

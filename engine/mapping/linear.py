@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posetalk.errors import PosetalkError
+from posetalk.errors import UNREADABLE_ARRAY_FILE, PosetalkError
 from posetalk.files import atomic_write
 from posetalk.mapping.names import ARKIT_INDEX, ARKIT_NAMES
 
@@ -58,7 +58,7 @@ class ArkitMap:
         try:
             with np.load(Path(path), allow_pickle=False) as data:
                 matrix, names, source = data["matrix"], data["names"], str(data["source"])
-        except (OSError, ValueError, KeyError) as error:
+        except (*UNREADABLE_ARRAY_FILE, KeyError) as error:
             raise PosetalkError(f"{path}: not a posetalk ARKit map ({error})") from None
         if matrix.shape != (len(ARKIT_NAMES), N_EXP) or tuple(names) != ARKIT_NAMES:
             raise PosetalkError(f"{path}: ARKit map must be (52, 50) with the ARKit names in order")

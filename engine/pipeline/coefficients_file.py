@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posetalk.errors import PosetalkError
+from posetalk.errors import UNREADABLE_ARRAY_FILE, PosetalkError
 from posetalk.files import atomic_write
 
 COLUMNS = {"exp": 50, "pose": 6, "shape": 100}
@@ -45,7 +45,7 @@ def load_coefficients(path: str | Path) -> CoefficientSequence:
                     raise PosetalkError(f"{path}: coefficient file lacks {name!r}")
                 arrays[name] = np.asarray(data[name], dtype=np.float32)
             fps = int(data["fps"]) if "fps" in data.files else DEFAULT_FPS
-    except (ValueError, OSError, EOFError) as error:
+    except UNREADABLE_ARRAY_FILE as error:
         raise PosetalkError(f"{path}: not a readable coefficient file ({str(error).splitlines()[0][:120]})") from None
     n_frames = arrays["exp"].shape[0]
     for name, width in COLUMNS.items():

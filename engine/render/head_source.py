@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from posetalk.errors import PosetalkError
+from posetalk.errors import UNREADABLE_ARRAY_FILE, PosetalkError
 from posetalk.render.geometry import Albedo, HeadGeometry, head_geometry
 
 
@@ -28,7 +28,7 @@ def _read_uv(path: Path) -> tuple[np.ndarray, np.ndarray]:
             return np.asarray(data["vt"], dtype=np.float32), np.asarray(data["ft"], dtype=np.int64)
     except KeyError as error:
         raise PosetalkError(f"{path}: UV file lacks {error}") from None
-    except (OSError, ValueError) as error:
+    except UNREADABLE_ARRAY_FILE as error:
         raise PosetalkError(f"{path}: not a readable UV .npz ({error})") from None
 
 

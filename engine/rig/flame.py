@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
-from posetalk.errors import PosetalkError
+from posetalk.errors import UNREADABLE_ARRAY_FILE, PosetalkError
 from posetalk.files import atomic_write
 from posetalk.rig.lbs import lbs
 from posetalk.rig.pickle_compat import load_flame_pickle
@@ -121,7 +121,7 @@ def load_flame(path: str | Path) -> FlameModel:
                 fields = {name: arrays[name] for name in FlameModel.__dataclass_fields__}
         except KeyError as error:
             raise PosetalkError(f"{path}: not a posetalk FLAME .npz, missing {error}") from None
-        except (OSError, ValueError) as error:
+        except UNREADABLE_ARRAY_FILE as error:
             raise PosetalkError(f"{path}: not a readable .npz ({error})") from None
         model = FlameModel(**fields)
     else:

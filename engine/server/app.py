@@ -25,7 +25,8 @@ from websockets.http11 import Request, Response
 from posetalk import __version__
 from posetalk.mapping import ARKIT_NAMES, VRM_NAMES, FaceMapper
 from posetalk.mapping.names import HEAD_FIELDS
-from posetalk.server.config import ServerConfig, is_loopback
+from posetalk.errors import PosetalkError
+from posetalk.server.config import ServerConfig, is_loopback, listen_error
 from posetalk.server.encoding import HEADER, MAGIC, EncodedFrame, PayloadKey
 from posetalk.server.http import error_response, json_response, response, static_response
 from posetalk.server.ingest import Utterance
@@ -81,15 +82,23 @@ class StreamServer:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def run(self, on_listening: Callable[[int], None] | None = None) -> None:
-        """Serve until the source ends (then finish sending, say ``end`` and close) or cancelled."""
-        async with serve(
-            self._handler,
-            self.config.host,
-            self.config.port,
-            process_request=self._process_request,
-            max_size=self.config.websocket_max_size,
-            compression=None,
-        ) as server:
+        """Serve until the source ends (then finish sending, say ``end`` and close) or cancelled.
+
+        Raises:
+            PosetalkError: the address cannot be listened on (port in use, unknown interface).
+        """
+        try:
+            listening = await serve(
+                self._handler,
+                self.config.host,
+                self.config.port,
+                process_request=self._process_request,
+                max_size=self.config.websocket_max_size,
+                compression=None,
+            )
+        except OSError as error:
+            raise PosetalkError(listen_error(self.config.host, self.config.port, error)) from None
+        async with listening as server:
             self.port = server.sockets[0].getsockname()[1]
             self.started.set()
             if on_listening is not None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+
+from posetalk.errors import PosetalkError
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,19 @@ class ServerConfig:
     static_dir: Path | None = None
     socket_send_buffer: int = 64 * 1024
 
+    def __post_init__(self) -> None:
+        """Raises:
+            PosetalkError: a port outside 0-65535, no clients or queued frames allowed, or a
+                stall timeout that is not positive.
+        """
+        if not 0 <= self.port < 65536:
+            raise PosetalkError(f"the server port must be 0-65535 (0 picks a free one), got {self.port}")
+        if self.max_clients < 1 or self.queue_frames < 1:
+            raise PosetalkError(f"max clients and queued frames must be at least 1, got {self.max_clients} "
+                                f"and {self.queue_frames}")
+        if self.stall_timeout_s <= 0:
+            raise PosetalkError(f"the stall timeout must be positive, got {self.stall_timeout_s} s")
+
     @property
     def loopback_only(self) -> bool:
         return is_loopback(self.host)
@@ -58,3 +75,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def listen_error(host: str, port: int, error: OSError) -> str:
+    """The one-line reason the server cannot listen on ``host:port``, with what to do."""
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use; pick another with --port (0 picks a free one)"
+    if error.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} of {host}; use a port above 1023"
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host!r}: not an address of this machine (--host)"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
