@@ -19,10 +19,11 @@ from posetalk.cli import main
 from posetalk.errors import PosetalkError
 from posetalk.evaluation.clips import real_evaluation_clips, spread
 from posetalk.evaluation.latency import run_latency
-from posetalk.evaluation.metrics import pearson, pooled_rate, relative_loss, relative_threshold
+from posetalk.evaluation.metrics import pearson, pooled_rate, ratio_deviation_loss, relative_loss, relative_threshold
 from posetalk.evaluation.mouth import MIN_PAUSE_S, bilabial_closure_rate, closed_in_pauses_rate
 from posetalk.evaluation.report import (
     HIGHER_IS_BETTER,
+    NEARER_THE_REFERENCE,
     jsonable,
     lip_sync_section,
     model_styles,
@@ -96,6 +97,11 @@ def test_pearson_and_relative_rules():
     assert relative_loss(0.8, 1.0, higher_is_better=True) == pytest.approx(20.0)
     assert relative_loss(1.2, 1.0, higher_is_better=False) == pytest.approx(20.0)
     assert relative_loss(1.2, 1.0, higher_is_better=True) == pytest.approx(-20.0)
+    # a ratio half the target is as far from it as twice the target; the nearer one gains
+    assert ratio_deviation_loss(1.0, 4.0, target=2.0) == pytest.approx(0.0)
+    assert ratio_deviation_loss(2.0, 4.0, target=2.0) == pytest.approx(-100 * np.log(2))
+    assert ratio_deviation_loss(1.0, 2.0, target=2.0) == pytest.approx(100 * np.log(2))
+    assert np.isnan(ratio_deviation_loss(1.0, float("nan"), 2.0)) and np.isnan(ratio_deviation_loss(0.0, 1.0, 2.0))
     assert spread(list(range(10)), 3) == [0, 4, 9] and spread([1, 2], 5) == [1, 2]
 
 
@@ -161,9 +167,10 @@ def test_style_and_streaming_sections(runner, synthetic):
 
     streaming = jsonable(streaming_section(runner, {"synthetic": runs}, styles["neutral"], seed=0, steps=3))
     result = streaming["synthetic"]
-    assert set(result["scores"]) == {"offline", "stream", "stream_gated"}
+    assert set(result["scores"]) == {"reference", "offline", "stream", "stream_gated"}
+    assert result["scores"]["reference"]["opening_r"] == pytest.approx(1.0)
     assert set(result["loss_pct"]) == {"stream", "stream_gated"}
-    assert set(result["loss_pct"]["stream"]) == set(HIGHER_IS_BETTER)
+    assert set(result["loss_pct"]["stream"]) == set(HIGHER_IS_BETTER) | set(NEARER_THE_REFERENCE)
     assert result["scores"]["stream_gated"] == jsonable(lip_sync_section(runs, FPS, False)["methods"]["model"])
     text = streaming_text(streaming)
     assert "stream + silence gate" in text and "dpmpp-2m x3 per window" in text

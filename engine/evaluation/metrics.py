@@ -59,3 +59,17 @@ def relative_loss(value: float, baseline: float, higher_is_better: bool) -> floa
         return float("nan")
     worse = baseline - value if higher_is_better else value - baseline
     return float(100.0 * worse / abs(baseline))
+
+
+def ratio_deviation_loss(value: float, baseline: float, target: float) -> float:
+    """How much further the ratio ``value`` lies from ``target`` than ``baseline`` does, in %:
+    100 · (|ln(value / target)| − |ln(baseline / target)|); positive is a loss, negative a gain.
+
+    For a ratio whose ideal is the reference's (the open/close vowel ratio: a mouth that exaggerates
+    the contrast beyond the animator's is no better than one that flattens it). Logarithms make
+    twice and half the target equally far. NaN unless all three are positive and finite.
+    """
+    values = np.array([value, baseline, target], np.float64)
+    if not (np.all(np.isfinite(values)) and np.all(values > 0)):
+        return float("nan")
+    return float(100.0 * (abs(np.log(value / target)) - abs(np.log(baseline / target))))

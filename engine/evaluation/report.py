@@ -32,12 +32,12 @@ from posetalk.animator.style import NEUTRAL, PRESETS
 from posetalk.corpus.tts import held_out_tts_clips
 from posetalk.evaluation.clips import Clips, real_evaluation_clips
 from posetalk.evaluation.latency import run_latency
-from posetalk.evaluation.metrics import RELATIVE_FRACTION, RELATIVE_PERCENTILE, relative_loss
+from posetalk.evaluation.metrics import RELATIVE_FRACTION, RELATIVE_PERCENTILE, ratio_deviation_loss, relative_loss
 from posetalk.evaluation.mouth import CLOSURE_THRESHOLD_MM, MIN_PAUSE_S
 from posetalk.evaluation.options import EvalOptions
 from posetalk.evaluation.peers import peers
 from posetalk.evaluation.runs import STREAM_DEFAULTS, ModelRunner, peer_track, reference_motion
-from posetalk.evaluation.scores import MouthTrack, motion_track, score_method
+from posetalk.evaluation.scores import MethodScores, MouthTrack, motion_track, score_method
 from posetalk.evaluation.style_stats import PRESET_RULES, check_preset, style_stats
 from posetalk.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
 from posetalk.stream.style_control import StylePresets
@@ -47,9 +47,11 @@ NEUTRAL_PRESET = "neutral"
 HIGHER_IS_BETTER = {
     "opening_mae_mm": False, "width_mae_mm": False, "opening_r": True, "width_r": True,
     "bilabial_closure_mm": True, "closed_pauses_mm": True, "bilabial_closure_relative": True,
-    "closed_pauses_relative": True, "vowel_ratio": True,
+    "closed_pauses_relative": True,
 }
-"""The scores the streaming section compares, and which way is better."""
+"""The scores the streaming section compares by which way is better."""
+NEARER_THE_REFERENCE = ("vowel_ratio",)
+"""The scores the streaming section compares by their distance from the reference's own score."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,18 @@ def style_section(runner: ModelRunner, styles: dict[str, np.ndarray], tts: SetRu
     return {"clips": len(clips), "seconds": round(float(durations[n_clips - 1]), 1), "presets": stats, "checks": checks}
 
 
+def stream_losses(stream: MethodScores, offline: MethodScores, reference: MethodScores) -> dict[str, float]:
+    """The stream's loss against offline in % per score: :func:`relative_loss` for the scores of
+    :data:`HIGHER_IS_BETTER`, :func:`ratio_deviation_loss` around the reference's score for those of
+    :data:`NEARER_THE_REFERENCE`; scores the method lacks are left out."""
+    losses = {measure: relative_loss(getattr(stream, measure), getattr(offline, measure), higher)
+              for measure, higher in HIGHER_IS_BETTER.items() if getattr(stream, measure) is not None}
+    losses.update({measure: ratio_deviation_loss(getattr(stream, measure), getattr(offline, measure),
+                                                 getattr(reference, measure))
+                   for measure in NEARER_THE_REFERENCE if getattr(stream, measure) is not None})
+    return losses
+
+
 def streaming_section(runner: ModelRunner, sets: dict[str, SetRuns], style: np.ndarray | None, seed: int,
                       steps: int | None) -> dict:
     """Section 4: offline, stream and gated stream scored alike on each set, and the stream's loss
@@ -198,14 +212,10 @@ def streaming_section(runner: ModelRunner, sets: dict[str, SetRuns], style: np.n
         reference = tracks(runs.reference)
         variants = {"offline": offline, "stream": runs.stream, "stream_gated": runs.gated}
         scores = {v: score_method(tracks(m), reference, runs.phones, runner.fps) for v, m in variants.items()}
-        out[name] = {
-            "scores": scores,
-            "loss_pct": {v: {measure: relative_loss(getattr(scores[v], measure), getattr(scores["offline"], measure),
-                                                    better)
-                             for measure, better in HIGHER_IS_BETTER.items()
-                             if getattr(scores[v], measure) is not None}
-                         for v in ("stream", "stream_gated")},
-        }
+        scores["reference"] = score_method(reference, reference, runs.phones, runner.fps)
+        out[name] = {"scores": scores,
+                     "loss_pct": {v: stream_losses(scores[v], scores["offline"], scores["reference"])
+                                  for v in ("stream", "stream_gated")}}
     return out
 
 

@@ -23,7 +23,7 @@ STYLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("head_frequency_hz", "head sway Hz", 3),
     ("brow_std", "brow std", 3),
 )
-VARIANT_NAMES = {"offline": "offline", "stream": "stream", "stream_gated": "stream + silence gate"}
+VARIANT_NAMES = {"reference": "reference", "offline": "offline", "stream": "stream", "stream_gated": "stream + silence gate"}
 MISSING = "—"
 
 
@@ -112,7 +112,8 @@ def streaming_text(section: dict) -> str:
         table(["clips", "variant", *(title for _, title, _ in SCORE_COLUMNS)], score_rows),
         "",
         "Loss against offline, % of the offline score (positive: the stream is worse; errors count up, "
-        "correlations, rates and the vowel ratio down):",
+        "correlations and rates down); the vowel ratio's loss is how much further the stream's ratio lies "
+        "from the reference's than offline's does, in % on a log scale:",
         "",
         table(["clips", "variant", *(title for _, title in measures)], loss_rows),
     ])
