@@ -307,13 +307,15 @@ def test_bench_smoke_small_architecture() -> None:
     for key in ("p50", "p95", "p99", "max"):
         assert report["latency_ms"][key] > 0
     assert set(report["tick_ms"]) == {"p50", "p95"} and report["rtf"] > 0
-    assert report["frames"] == report["expected_frames"] and report["in_order"]
+    # every frame is published or reported skipped (a loaded machine skips some; that is no failure)
+    assert report["frames"] + report["skipped_frames"] == report["expected_frames"] and report["in_order"]
     assert "deadline_misses" in report and report["deviation"] is None
 
 
 def test_bench_smoke_checkpoint_with_deviation() -> None:
     report = _bench("--model-dir", str(FOLDERS[0]))
-    assert report["frames"] == report["expected_frames"] and report["in_order"]
+    # every frame is published or reported skipped (a loaded machine skips some; that is no failure)
+    assert report["frames"] + report["skipped_frames"] == report["expected_frames"] and report["in_order"]
     deviation = report["deviation"]
     assert {"mean_abs", "max_abs", "seam", "noise_floor_mean_abs"} <= set(deviation)
     assert 0 < deviation["mean_abs"] <= deviation["max_abs"]
