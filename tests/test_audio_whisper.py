@@ -63,8 +63,8 @@ def test_converted_weights_reproduce_ctranslate2() -> None:
     from posetalk.audio.whisper import build_whisper_encoder
     from posetalk.training.whisper_weights import packaged_whisper_model, whisper_encoder_state
 
-    model_bin = packaged_whisper_model()
-    state = whisper_encoder_state(model_bin)
+    (model_bin,) = packaged_whisper_model("tiny.en")
+    state = whisper_encoder_state([model_bin])
     encoder = build_whisper_encoder(state)
     encoder.load_state_dict(state)
     audio = torch.from_numpy(_speechlike(30.0))[None]

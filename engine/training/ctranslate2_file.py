@@ -10,6 +10,7 @@ NUL) followed by the bytes.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +48,18 @@ class _Cursor:
         return values.reshape(dims)
 
 
-def read_ctranslate2(path: str | Path, prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
-    """(spec name, {variable name: array}) of the variables whose name starts with ``prefix``."""
-    path = Path(path)
+def read_ctranslate2(parts: Sequence[str | Path], prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
+    """(spec name, {variable name: array}) of the variables whose name starts with ``prefix``.
+
+    Args:
+        parts: the ``model.bin`` file, or the files whose bytes in order make it up (PyPI caps a
+            wheel's size, so larger models are shipped split across packages).
+    """
+    path = Path(parts[0])
     try:
-        data = path.read_bytes()
+        data = b"".join(Path(part).read_bytes() for part in parts)
     except OSError as error:
-        raise PosetalkError(f"{path}: cannot read the CTranslate2 model ({error.strerror})") from None
+        raise PosetalkError(f"{error.filename}: cannot read the CTranslate2 model ({error.strerror})") from None
     cursor = _Cursor(data, path)
     version = cursor.take("<I")
     if version not in SUPPORTED_VERSIONS:

