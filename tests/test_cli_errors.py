@@ -95,6 +95,8 @@ CASES: dict[str, tuple[list[str], str]] = {
     "train: zero steps": (["train", "--corpus", "{tmp}/none", "-o", "{tmp}/model", "--steps", "0"], "--steps"),
     "eval: not a model folder": (["eval", "--model-dir", "{tmp}/none"], "no such model folder"),
     "eval: plots inside a file": (["eval", "--plots", "{tmp}/corrupt.wav/plots"], "cannot write here"),
+    "probe: unknown front-end": (["probe", "--frontends", "tiny.en,nope"], "unknown nope"),
+    "probe: unknown speech folder": (["probe", "--speech", "{tmp}/none"], "{tmp}/none"),
 }
 
 

@@ -148,7 +148,7 @@ def _check_audio(audio: np.ndarray) -> None:
         raise AlignmentError("unusable audio", "alignment audio holds NaN or infinite samples")
 
 
-def _phone_label(name: str) -> str:
+def phone_label(name: str) -> str:
     """PocketSphinx phone symbol -> :data:`PHONES` label (SIL and noise phones such as +NSN+ -> sil)."""
     if name == "SIL" or name.startswith("+"):
         return SILENCE
@@ -158,7 +158,7 @@ def _phone_label(name: str) -> str:
     return label
 
 
-def _timeline(segments: list[tuple[str, int, int]], duration: float) -> tuple[Phone, ...]:
+def phone_timeline(segments: list[tuple[str, int, int]], duration: float) -> tuple[Phone, ...]:
     """(label, start frame, end frame) segments -> consecutive phones from 0 to ``duration`` s
     (what falls outside is cut off), gaps and the ends filled with sil, neighbouring silences
     merged."""
@@ -211,7 +211,7 @@ def _segments(decoder: Decoder, audio: np.ndarray, pad_frames: int) -> list[tupl
     if alignment is None:
         raise RuntimeError("the aligner returned no alignment")
     segments = [
-        (_phone_label(phone.name), phone.start - pad_frames, phone.start + phone.duration - pad_frames)
+        (phone_label(phone.name), phone.start - pad_frames, phone.start + phone.duration - pad_frames)
         for phone in alignment.phones()
     ]
     if all(label == SILENCE for label, _, _ in segments):
@@ -249,7 +249,7 @@ def align(audio: np.ndarray, transcript: str) -> tuple[Phone, ...]:
     for pad_frames in PAD_TRIES:
         try:
             decoder.set_align_text(text)
-            return _timeline(_segments(decoder, audio, pad_frames), len(audio) / SAMPLE_RATE)
+            return phone_timeline(_segments(decoder, audio, pad_frames), len(audio) / SAMPLE_RATE)
         except RuntimeError as error:
             errors.append(str(error))
     reasons = "; ".join(sorted(set(errors)))
