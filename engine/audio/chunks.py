@@ -11,7 +11,8 @@ is trained on exactly the features it gets live.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,11 +44,18 @@ def window_chunk(first: int, n_motions: int, n_context: int, heard_end: int, fps
     return Chunk(max(0, first - n_context), end, heard_end)
 
 
-def cut_chunk(heard: np.ndarray, chunk: Chunk, fps: int) -> np.ndarray:
-    """(S_chunk,) float32 samples of ``chunk`` from ``heard`` (the stream's normalised audio from
-    sample 0, at least up to chunk.heard_end or to its end); silence after heard_end."""
+def read_chunk(read: Callable[[int, int], np.ndarray], chunk: Chunk, fps: int) -> np.ndarray:
+    """(S_chunk,) float32 samples of ``chunk``: ``read(a, b)`` gives the heard samples [a, b)
+    (b ≤ chunk.heard_end), silence after heard_end."""
     start, stop = frame_sample(chunk.first_frame, fps), frame_sample(chunk.end_frame, fps)
     out = np.zeros(stop - start, np.float32)
-    real = max(0, min(chunk.heard_end, stop, len(heard)) - start)
-    out[:real] = heard[start : start + real]
+    real = max(0, min(chunk.heard_end, stop) - start)
+    if real:
+        out[:real] = read(start, start + real)
     return out
+
+
+def cut_chunk(heard: np.ndarray, chunk: Chunk, fps: int) -> np.ndarray:
+    """:func:`read_chunk` from ``heard``, the normalised audio from sample 0 (at least up to
+    chunk.heard_end, or all of it, a clip's end)."""
+    return read_chunk(lambda a, b: heard[a:b], replace(chunk, heard_end=min(chunk.heard_end, len(heard))), fps)

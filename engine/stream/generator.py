@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from posetalk.audio.chunks import context_frames, window_chunk
+from posetalk.audio.chunks import Chunk, context_frames, read_chunk, window_chunk
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.guidance import Guidance, guidance_for_style
@@ -162,12 +162,10 @@ class StreamGenerator:
         if plan.audio_end > state.heard_until:
             self.normaliser.update(ring.read(state.heard_until, plan.audio_end))
             state.heard_until = plan.audio_end
-        start, stop = self._frame_sample(plan.chunk_first_frame), self._frame_sample(plan.chunk_end_frame)
-        chunk = np.zeros(stop - start, np.float32)
-        heard = min(plan.audio_end, stop) - start
-        chunk[:heard] = self.normaliser(ring.read(start, start + heard))
-        ring.mark_read(max(0, start))
-        return torch.from_numpy(chunk).to(self.model.device)
+        chunk = Chunk(plan.chunk_first_frame, plan.chunk_end_frame, plan.audio_end)
+        samples = read_chunk(lambda a, b: self.normaliser(ring.read(a, b)), chunk, self.model_config.fps)
+        ring.mark_read(self._frame_sample(plan.chunk_first_frame))
+        return torch.from_numpy(samples).to(self.model.device)
 
     def _prefix(self, state: StreamState, features: torch.Tensor, plan: TickPlan) -> tuple[torch.Tensor, torch.Tensor]:
         """(1, L_p, d_motion) previous motion and (1, L_p, d_model) its audio features: the
