@@ -113,3 +113,15 @@ def test_pocketsphinx_hears_speech_where_there_is_speech(tts) -> None:
     speech = true != CLASS_OF["sil"]
     assert np.mean(heard[speech] != CLASS_OF["sil"]) > 0.7
     assert np.mean(heard[speech] == true[speech]) > 2 / len(VISEMES)
+
+
+def test_report_is_strict_json_and_a_table() -> None:
+    import json
+
+    from posetalk.evaluation.probe import ProbeResult, Scores
+    from posetalk.evaluation.probe_report import probe_json, probe_text
+
+    results = [ProbeResult("whisper tiny.en", "tts", {"held-out real": Scores(0.5, 0.25, 10)}, float("nan"))]
+    assert json.loads(json.dumps(probe_json(results), allow_nan=False))[0]["ms_per_second"] is None
+    cells = [cell.strip() for cell in probe_text(results).splitlines()[2].split("|")[1:-1]]
+    assert cells == ["whisper tiny.en", "tts", "0.50", "0.25", "—"]

@@ -60,5 +60,5 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(probe_text(results))
     if args.json:
-        print(json.dumps(probe_json(results)))
+        print(json.dumps(probe_json(results), allow_nan=False))
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from posetalk.corpus.tts import held_out_tts_clips, tts_clips
 from posetalk.evaluation.clips import real_evaluation_clips
 from posetalk.evaluation.frontends import StreamCut
 from posetalk.evaluation.probe import ProbeResult, chance, probe_mel, probe_pocketsphinx, probe_whisper
+from posetalk.evaluation.report import jsonable
 from posetalk.evaluation.runs import STREAM_DEFAULTS
 from posetalk.evaluation.tables import number, table
 from posetalk.training.whisper_weights import packaged_whisper_encoder
@@ -89,5 +89,5 @@ def probe_text(results: list[ProbeResult]) -> str:
 
 
 def probe_json(results: list[ProbeResult]) -> list[dict]:
-    """The results as JSON-ready dictionaries."""
-    return [dataclasses.asdict(result) for result in results]
+    """The results as JSON-ready dictionaries (NaN as None)."""
+    return jsonable(results)
