@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from posetalk.audio.io import load_audio
+from posetalk.backends.torch_backend import TorchBackend
 from posetalk.diffusion.guidance import guidance_for_style
 from posetalk.diffusion.noise import SeededNoise
 from posetalk.evaluation.mouth import mouth_measures
@@ -41,7 +42,7 @@ def _infer(audio: np.ndarray, style: str) -> tuple[np.ndarray, np.ndarray, np.nd
     config = loaded.model.config
     guidance = guidance_for_style(config.guiding_conditions, True, 1.15, 3.0, config.cfg_mode)
     torch.manual_seed(0)
-    result = generate(loaded.model, loaded.stats, audio, loaded.shape, loaded.style,
+    result = generate(TorchBackend(loaded.model), loaded.stats, audio, loaded.shape, loaded.style,
                       SamplingOptions(guidance, sampler="dpmpp-2m", steps=10), SeededNoise(0))
     return result.exp[0], result.pose[0], result.shape[0, 0]
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from posetalk.backends.torch_backend import TorchBackend
 from posetalk.diffusion.guidance import Guidance
 from posetalk.diffusion.noise import SeededNoise
 from posetalk.pipeline.model_files import load_model_files, resolve_model_files
@@ -43,7 +44,7 @@ def _run(folder: Path, seed: int, seconds: float = 1.3):
     conditions = tuple(c for c in config.guiding_conditions)
     options = SamplingOptions(Guidance(conditions, tuple(1.5 for _ in conditions), config.cfg_mode))
     audio = speech_like_audio(seconds)
-    return loaded, generate(loaded.model, loaded.stats, audio, loaded.shape, loaded.style, options, SeededNoise(seed))
+    return loaded, generate(TorchBackend(loaded.model), loaded.stats, audio, loaded.shape, loaded.style, options, SeededNoise(seed))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from posetalk.backends.torch_backend import TorchBackend
 from posetalk.checkpoint.arrays import load_shape, load_stats, load_style
 from posetalk.checkpoint.models import load_denoiser, load_style_encoder
 from posetalk.diffusion.guidance import Guidance
@@ -106,7 +107,7 @@ def test_parity_offline_pipeline(folder: Path, variant: str) -> None:
     options = SamplingOptions(guidance, threshold, float(meta.get("flexibility", 0)), int(meta.get("n_repetitions", 1)))
     noise = ReplayNoise(torch.from_numpy(e[f"{variant}_noise"]))
     result = generate(
-        model, load_stats(folder / "stats.npz"), e["audio"], load_shape(folder / "shape.npy"), style_of(folder), options, noise
+        TorchBackend(model, cache_memory=False), load_stats(folder / "stats.npz"), e["audio"], load_shape(folder / "shape.npy"), style_of(folder), options, noise
     )
     assert noise.remaining == 0, "the sampler drew fewer noise tensors than the reference"
     expected_exp, expected_pose = e[f"{variant}_exp"], e[f"{variant}_pose"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from posetalk.backends.torch_backend import TorchBackend
 from posetalk.pipeline.coefficients_file import save_coefficients
 from tests.conftest import SHARED_FIXTURES
 from tests.stream_support import FLAME_FIXTURE, TOKEN, coefficients, running_server, start_serve, url
@@ -59,7 +60,7 @@ def test_network_source_streams_audio_as_it_arrives() -> None:
     from posetalk.stream.engine import StreamingEngine
 
     loaded = load_model_files(resolve_model_files(MODEL_DIR))
-    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, StreamConfig(), AudioRingBuffer())
+    engine = StreamingEngine(TorchBackend(loaded.model), loaded.stats, loaded.shape, loaded.style, StreamConfig(), AudioRingBuffer())
     push = PushSource()
     source = EngineSource(engine, "network", push=push)
     rate = 24000

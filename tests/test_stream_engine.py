@@ -16,6 +16,7 @@ import torch
 
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.audio.sources import FileConfig, FileSource
+from posetalk.backends.torch_backend import TorchBackend
 from posetalk.diffusion.noise import ReplayNoise, SeededNoise
 from posetalk.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
 from posetalk.stream.bus import FrameBus
@@ -39,7 +40,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
 def _run_stream(loaded: LoadedModel, audio: np.ndarray, config: StreamConfig, realtime: bool = False,
                 tmp_path: Path | None = None, during=None):
     ring = AudioRingBuffer(capacity_seconds=len(audio) / 16000 + 5)
-    engine = StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, config, ring, noise=SeededNoise(0))
+    engine = StreamingEngine(TorchBackend(loaded.model), loaded.stats, loaded.shape, loaded.style, config, ring, noise=SeededNoise(0))
     subscription = engine.bus.subscribe(maxsize=10_000)
     path = tmp_path / "speech.wav"
     soundfile.write(path, audio, 16000, subtype="FLOAT")
@@ -76,7 +77,7 @@ def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
     ring = AudioRingBuffer()
     ring.write(audio)
     ring.close()
-    generator = StreamGenerator(loaded.model, loaded.stats, loaded.shape, config, ReplayNoise(torch.from_numpy(noise)))
+    generator = StreamGenerator(TorchBackend(loaded.model), loaded.stats, loaded.shape, config, ReplayNoise(torch.from_numpy(noise)))
     state, exps, poses = StreamState(), [], []
     while (plan := generator.plan(state, ring.end)) is not None:
         out = generator.tick(ring, state, plan, loaded.style)
@@ -88,7 +89,7 @@ def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
 
 def test_plan_follows_lookahead_and_the_end_of_the_stream(tiny: LoadedModel) -> None:
     config = StreamConfig(frames_per_tick=3, revision_frames=0, lookahead_ms=100, left_context_ms=0)
-    generator = StreamGenerator(tiny.model, tiny.stats, tiny.shape, config, SeededNoise(0))
+    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape, config, SeededNoise(0))
     plan = generator.plan(StreamState(next_frame=20), None)
     assert plan.audio_end == 23 * 640 + 1600  # three frames, then 100 ms
     assert plan.n_real == 5 and plan.n_emit == 3  # 2.5 lookahead frames: whole ones only
@@ -102,7 +103,7 @@ def test_plan_follows_lookahead_and_the_end_of_the_stream(tiny: LoadedModel) -> 
 def test_plan_with_revision_starts_the_window_earlier(tiny: LoadedModel) -> None:
     n_motions = tiny.model.config.n_motions
     config = StreamConfig(frames_per_tick=2, revision_frames=5, lookahead_ms=80, left_context_ms=0)
-    generator = StreamGenerator(tiny.model, tiny.stats, tiny.shape, config, SeededNoise(0))
+    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape, config, SeededNoise(0))
     plan = generator.plan(StreamState(next_frame=20), None)
     assert plan.window_first_frame == 15 and plan.first_frame == 20 and plan.n_revised == 5
     assert plan.audio_end == 22 * 640 + 1280 and plan.n_real == 5 + 2 + 2
@@ -110,7 +111,7 @@ def test_plan_with_revision_starts_the_window_earlier(tiny: LoadedModel) -> None
     assert plan.chunk_end_frame == 15 + n_motions
     start = generator.plan(StreamState(next_frame=3), None)
     assert start.window_first_frame == 0 and start.n_revised == 3  # no frames before the stream
-    too_many = StreamGenerator(tiny.model, tiny.stats, tiny.shape,
+    too_many = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape,
                                StreamConfig(frames_per_tick=2, revision_frames=n_motions), SeededNoise(0))
     widest = too_many.plan(StreamState(next_frame=100), None)
     assert widest.n_revised == n_motions - 2  # what fits in the window before the new frames
@@ -127,7 +128,7 @@ def test_a_tick_after_a_gap_in_the_history_starts_afresh(tiny: LoadedModel, revi
                           audio_std=float(audio.std()))
 
     def tick_at(state: StreamState) -> np.ndarray:
-        generator = StreamGenerator(tiny.model, tiny.stats, tiny.shape, config, SeededNoise(0))
+        generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape, config, SeededNoise(0))
         if state.next_frame == 0:
             generator.tick(ring, state, generator.plan(state, None), None)
             state.next_frame = 40  # a skip ahead, as the engine does when it falls behind
@@ -271,7 +272,7 @@ def test_live_style_switch_is_applied_from_presets(tiny: LoadedModel, tmp_path: 
     styles.mkdir()
     np.save(styles / "other.npy", np.full(tiny.model.config.d_style, 2.0, np.float32))
     ring = AudioRingBuffer()
-    engine = StreamingEngine(tiny.model, tiny.stats, tiny.shape, tiny.style, StreamConfig(), ring,
+    engine = StreamingEngine(TorchBackend(tiny.model), tiny.stats, tiny.shape, tiny.style, StreamConfig(), ring,
                              presets=StylePresets(styles, tiny.model.config.d_style))
     engine.select_style("other", transition=0.2)
     target_time = engine.audio_time + 0.2
@@ -336,7 +337,7 @@ def test_a_stream_far_behind_skips_to_the_newest_audio(tiny: LoadedModel, caplog
     ring = AudioRingBuffer()
     ring.write(speech_like_audio(3.0))  # three seconds arrive before the engine has run a tick
     config = StreamConfig(frames_per_tick=2, steps=1, max_backlog_ms=200)
-    engine = StreamingEngine(tiny.model, tiny.stats, tiny.shape, tiny.style, config, ring, noise=SeededNoise(0))
+    engine = StreamingEngine(TorchBackend(tiny.model), tiny.stats, tiny.shape, tiny.style, config, ring, noise=SeededNoise(0))
     subscription = engine.bus.subscribe(maxsize=1000)
     engine.start()
     deadline = time.monotonic() + 60

@@ -8,6 +8,7 @@ from transformers import WhisperConfig
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from posetalk.audio.ring import AudioRingBuffer
+from posetalk.backends.torch_backend import TorchBackend
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.noise import SeededNoise
 from posetalk.diffusion.schedules import make_schedule
@@ -39,7 +40,7 @@ def test_window_features_equal_the_streams() -> None:
     audio = (0.1 * rng.normal(size=16000 * 3) * np.sin(np.linspace(0, 40, 16000 * 3)) ** 2).astype(np.float32)
     config = StreamConfig(frames_per_tick=2, lookahead_ms=80, left_context_ms=500, normalisation="fixed",
                           audio_mean=0.0, audio_std=1.0, steps=1)
-    generator = StreamGenerator(model, _stats(), np.zeros(100, np.float32), config, SeededNoise(0))
+    generator = StreamGenerator(TorchBackend(model), _stats(), np.zeros(100, np.float32), config, SeededNoise(0))
     ring = AudioRingBuffer()
     ring.write(audio)
     state = StreamState()

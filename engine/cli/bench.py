@@ -37,7 +37,7 @@ def _setup(args: argparse.Namespace, threads: int):
     import numpy as np
 
     from posetalk.checkpoint.arrays import CoefficientStats
-    from posetalk.cli.options import device_from_args, model_files_from_args
+    from posetalk.cli.options import backend_from_args, device_from_args, model_files_from_args
     from posetalk.errors import PosetalkError
     from posetalk.model.architectures import reference_model
     from posetalk.pipeline.model_files import load_model_files
@@ -46,7 +46,7 @@ def _setup(args: argparse.Namespace, threads: int):
     config = stream_config_from_args(args)
     if args.model_size is None:
         loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-        return BenchSetup(loaded.model, loaded.stats, loaded.shape, loaded.style, config, args.duration,
+        return BenchSetup(backend_from_args(args, loaded.model), loaded.stats, loaded.shape, loaded.style, config, args.duration,
                           not args.no_reference, _seed(args), threads)
     if args.checkpoint or args.model_dir:
         raise PosetalkError("--model-size measures a random-weight architecture; it cannot go with a model")
@@ -54,7 +54,7 @@ def _setup(args: argparse.Namespace, threads: int):
     unit = {f"{k}_{s}": (np.zeros if s == "mean" else np.ones)(n, np.float32)
             for k, n in (("exp", 50), ("pose", 6), ("shape", 100)) for s in ("mean", "std")}
     style = np.random.default_rng(0).standard_normal(model.config.d_style).astype(np.float32)
-    return BenchSetup(model, CoefficientStats(**unit), np.zeros(100, np.float32), style, config, args.duration,
+    return BenchSetup(backend_from_args(args, model), CoefficientStats(**unit), np.zeros(100, np.float32), style, config, args.duration,
                       not args.no_reference, _seed(args), threads)
 
 
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         raise PosetalkError("--duration must be positive")
     threads = worker_threads_from_args(args)
     setup = _setup(args, threads)
-    print(describe_stream(setup.config, args.backend, str(setup.model.device), threads, setup.seed))
+    print(describe_stream(setup.config, args.backend, str(setup.backend.device), threads, setup.seed))
     if args.quality:
         torch.set_num_threads(threads)  # the sweep runs on this thread
         return _quality(args, setup)

@@ -23,6 +23,7 @@ def build_live_engine(args: argparse.Namespace, ring: AudioRingBuffer) -> Stream
     is for errors and warnings).
     """
     from posetalk.cli.options import (
+        backend_from_args,
         describe_stream,
         device_from_args,
         model_files_from_args,
@@ -41,5 +42,5 @@ def build_live_engine(args: argparse.Namespace, ring: AudioRingBuffer) -> Stream
     styles = args.styles or loaded.files.styles
     presets = StylePresets(styles, loaded.model.config.d_style) if styles else None
     print(describe_stream(config, args.backend, str(device), threads, args.seed), flush=True)
-    return StreamingEngine(loaded.model, loaded.stats, loaded.shape, loaded.style, config, ring,
+    return StreamingEngine(backend_from_args(args, loaded.model), loaded.stats, loaded.shape, loaded.style, config, ring,
                            presets=presets, noise=SeededNoise(args.seed), threads=threads)

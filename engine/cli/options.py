@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # these import torch
     import torch
 
     from posetalk.diffusion.guidance import Guidance
+    from posetalk.backends.base import ModelBackend
+    from posetalk.model.talking_head import DiffPoseTalk
     from posetalk.pipeline.model_files import LoadedModel, ModelFiles
     from posetalk.pipeline.offline import Coefficients, SamplingOptions
 
@@ -37,6 +39,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                                        "for the built-in model) or a style feature .npy from `posetalk style extract`")
     group.add_argument("--no-style", action="store_true", help="ignore the model folder's style.npy")
     group.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, …)")
+    group.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help=f"inference backend (default {BACKENDS[0]})")
+    group.add_argument("--no-cache-memory", action="store_true",
+                       help="torch: recompute the cross-attention keys/values of the audio at every denoising step")
 
 
 def add_guidance_arguments(group: argparse._ArgumentGroup) -> None:
@@ -86,6 +91,13 @@ def device_from_args(args: argparse.Namespace) -> torch.device:
     return device
 
 
+def backend_from_args(args: argparse.Namespace, model: DiffPoseTalk) -> ModelBackend:
+    """The backend ``--backend`` names, running ``model``."""
+    from posetalk.backends.torch_backend import TorchBackend
+
+    return TorchBackend(model, cache_memory=not args.no_cache_memory)
+
+
 def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) -> SamplingOptions:
     """Guidance on the checkpoint's conditions with the given scales; style guidance only when a
     style is given (without one the style branch would compare the null style with itself)."""
@@ -114,7 +126,6 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     ``serve``, ``bridge``, ``bench``); defaults are :class:`StreamConfig`'s."""
     d = STREAM_DEFAULTS
     group = parser.add_argument_group("streaming")
-    group.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help=f"inference backend (default {BACKENDS[0]})")
     group.add_argument("--sampler", choices=SAMPLER_NAMES, default=d.sampler, help=f"default {d.sampler}")
     group.add_argument("--steps", type=int, default=d.steps, help=f"denoiser evaluations per tick (default {d.steps})")
     group.add_argument("--eta", type=float, default=d.eta, help=f"DDIM stochasticity (default {d.eta:g})")
@@ -130,7 +141,6 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--warm-start", type=float, metavar="FRACTION", help="start windows re-noised to this fraction of T")
     add_guidance_arguments(group)
     group.add_argument("--no-silence-gate", action="store_true", help="leave the mouth to the model during silence")
-    group.add_argument("--no-cache-memory", action="store_true", help="recompute cross-attention keys/values every step")
     group.add_argument("--max-backlog", type=float, default=LIVE_MAX_BACKLOG_MS, metavar="MS",
                        help=f"skip ahead (dropping frames) when this far behind the audio (default {LIVE_MAX_BACKLOG_MS:g} ms)")
     group.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
@@ -146,7 +156,7 @@ def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
             lookahead_ms=args.lookahead, left_context_ms=args.context, warm_start=args.warm_start,
             cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style, cfg_mode=args.cfg_mode,
             dynamic_threshold=DynamicThreshold(*args.dynamic_threshold) if args.dynamic_threshold else None,
-            silence_gate=not args.no_silence_gate, cache_memory=not args.no_cache_memory,
+            silence_gate=not args.no_silence_gate,
             max_backlog_ms=args.max_backlog,
         )
     except ValueError as error:
@@ -188,7 +198,7 @@ def infer_from_args(args: argparse.Namespace, audio: np.ndarray) -> Coefficients
     with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
         try:
             return generate(
-                loaded.model, loaded.stats, audio, loaded.shape, loaded.style, options,
+                backend_from_args(args, loaded.model), loaded.stats, audio, loaded.shape, loaded.style, options,
                 SeededNoise(args.seed, device), on_step=lambda: bar.update(),
             )
         except ValueError as error:

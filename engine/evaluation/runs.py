@@ -23,6 +23,7 @@ import numpy as np
 from posetalk.animator.animate import Animation, animate
 from posetalk.animator.style import StyleParams
 from posetalk.audio.ring import RATE, AudioRingBuffer
+from posetalk.backends.torch_backend import TorchBackend
 from posetalk.corpus.timeline import TimedClip
 from posetalk.diffusion.guidance import guidance_for_style
 from posetalk.diffusion.noise import SeededNoise
@@ -61,6 +62,10 @@ class ModelRunner:
     loaded: LoadedModel
 
     @property
+    def backend(self) -> TorchBackend:
+        return TorchBackend(self.loaded.model)
+
+    @property
     def fps(self) -> int:
         return self.loaded.model.config.fps
 
@@ -74,7 +79,7 @@ class ModelRunner:
         ring.write(audio)
         ring.close()
         loaded = self.loaded
-        generator = StreamGenerator(loaded.model, loaded.stats, loaded.shape, config, SeededNoise(seed))
+        generator = StreamGenerator(self.backend, loaded.stats, loaded.shape, config, SeededNoise(seed))
         state, exp, pose = StreamState(), [], []
         while (plan := generator.plan(state, ring.end)) is not None:
             out = generator.tick(ring, state, plan, style)
@@ -98,5 +103,5 @@ class ModelRunner:
         guidance = guidance_for_style(config.guiding_conditions, style is not None, STREAM_DEFAULTS.cfg_scale_audio,
                                       STREAM_DEFAULTS.cfg_scale_style, config.cfg_mode)
         options = SamplingOptions(guidance) if steps is None else SamplingOptions(guidance, sampler="dpmpp-2m", steps=steps)
-        result = generate(loaded.model, loaded.stats, audio, loaded.shape, style, options, SeededNoise(seed))
+        result = generate(self.backend, loaded.stats, audio, loaded.shape, style, options, SeededNoise(seed))
         return self._animation(result.exp[0], result.pose[0])

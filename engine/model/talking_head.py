@@ -8,8 +8,9 @@ from torch import nn
 
 from posetalk.audio.hubert import encode_audio
 from posetalk.audio.whisper import encode_whisper
+from posetalk.backends.base import LearnedEmbeddings, person_features
 from posetalk.diffusion.schedules import Schedule
-from posetalk.model.config import SHAPE_DIM, DenoiserConfig
+from posetalk.model.config import DenoiserConfig
 from posetalk.model.denoiser import DenoisingNetwork
 
 
@@ -47,28 +48,14 @@ class DiffPoseTalk(nn.Module):
         encode = encode_whisper if self.config.audio_model == "whisper" else encode_audio
         return self.audio_feature_map(encode(self.audio_encoder, audio, n_frames, self.config.fps))
 
-    def null_audio(self, batch: int) -> torch.Tensor:
-        """(batch, n_motions, d_model) learned audio embedding for the unconditional branch."""
-        return self.null_audio_feat.expand(batch, self.config.n_motions, -1)
+    @property
+    def embeddings(self) -> LearnedEmbeddings:
+        """The learned start and null embeddings (the parameters themselves, so gradients flow)."""
+        return LearnedEmbeddings(
+            self.start_motion_feat, self.start_audio_feat, getattr(self, "null_audio_feat", None),
+            getattr(self, "null_style_feat", None),
+        )
 
     def person(self, shape: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
-        """shape: (N, 100) normalised identity, style: (N, d_style) or None -> (N, 1, d_person).
-
-        A style model given no style uses its learned null style, as the published sampler does.
-        """
-        if shape.shape[-1] != SHAPE_DIM:
-            raise ValueError(f"shape coefficients must have {SHAPE_DIM} values, got {shape.shape[-1]}")
-        person = shape[:, None]
-        if not self.config.use_style:
-            if style is not None:
-                raise ValueError("this checkpoint was trained without style; it cannot take a style feature")
-            return person
-        if style is None:
-            return torch.cat([person, self.null_style_feat.expand(shape.shape[0], -1, -1)], dim=-1)
-        if style.shape[-1] != self.config.d_style:
-            raise ValueError(f"style feature has {style.shape[-1]} values, the checkpoint expects {self.config.d_style}")
-        return torch.cat([person, style[:, None]], dim=-1)
-
-    def person_without_style(self, shape: torch.Tensor) -> torch.Tensor:
-        """(N, 1, d_person) person features with the null style, for the style-free branch."""
-        return self.person(shape, None)
+        """shape: (N, 100) normalised identity, style: (N, d_style) or None -> (N, 1, d_person)."""
+        return person_features(self.config, self.embeddings, shape, style)

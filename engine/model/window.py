@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
+from posetalk.backends.base import ModelBackend, person_features
 from posetalk.diffusion.guidance import Guidance, combine_branches, stack_branches
 from posetalk.diffusion.thresholding import DynamicThreshold
-from posetalk.model.talking_head import DiffPoseTalk
 
 
 @dataclass(frozen=True)
@@ -32,55 +32,55 @@ class WindowConditions:
     indicator: torch.Tensor | None
 
 
-def start_conditions(model: DiffPoseTalk, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+def start_conditions(backend: ModelBackend, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The learned (prev_motion, prev_audio) that stand in for a previous window at the start."""
-    return model.start_motion_feat.expand(batch, -1, -1), model.start_audio_feat.expand(batch, -1, -1)
+    embeddings = backend.embeddings
+    return embeddings.start_motion.expand(batch, -1, -1), embeddings.start_audio.expand(batch, -1, -1)
 
 
 class GuidedDenoiser:
     """x_t -> guided prediction of the window's frames, every guidance branch in one network call.
 
-    The batched conditions are built once per window and reused for every step; with
-    ``cache_memory`` the decoder's cross-attention projections of the audio are too (a fast path,
-    equal to the reference up to float rounding).
+    The batched conditions (and the backend's :meth:`~ModelBackend.condition` of the audio, e.g.
+    cached cross-attention projections) are built once per window and reused for every step.
     """
 
     def __init__(
         self,
-        model: DiffPoseTalk,
+        backend: ModelBackend,
         conditions: WindowConditions,
         guidance: Guidance,
         threshold: DynamicThreshold | None = None,
-        cache_memory: bool = False,
     ) -> None:
+        embeddings, config = backend.embeddings, backend.config
         if "style" in guidance.conditions and conditions.style is None:
             raise ValueError("style guidance needs a style feature")
-        if "audio" in guidance.conditions and not hasattr(model, "null_audio_feat"):
+        if "audio" in guidance.conditions and embeddings.null_audio is None:
             raise ValueError("this checkpoint was not trained for audio guidance")
-        if "style" in guidance.conditions and not hasattr(model, "null_style_feat"):
+        if "style" in guidance.conditions and embeddings.null_style is None:
             raise ValueError("this checkpoint was not trained for style guidance")
-        self.model = model
+        self.backend = backend
         self.guidance = guidance
         self.threshold = threshold
-        batch = conditions.audio.shape[0]
+        batch, n_motions = conditions.audio.shape[:2]
         branches = guidance.n_branches
-        audio_null = model.null_audio(batch) if "audio" in guidance.conditions else conditions.audio
-        person = model.person(conditions.shape, conditions.style)
-        person_null = model.person_without_style(conditions.shape) if "style" in guidance.conditions else person
-        self.audio, self.person = stack_branches(guidance, conditions.audio, audio_null, person, person_null)
+        audio_null = (
+            embeddings.null_audio.expand(batch, n_motions, -1) if "audio" in guidance.conditions else conditions.audio
+        )
+        person = person_features(config, embeddings, conditions.shape, conditions.style)
+        person_null = person_features(config, embeddings, conditions.shape, None) if "style" in guidance.conditions else person
+        audio, self.person = stack_branches(guidance, conditions.audio, audio_null, person, person_null)
         self.prev_motion = conditions.prev_motion.repeat(branches, 1, 1)
-        self.prev_audio = conditions.prev_audio.repeat(branches, 1, 1)
         self.indicator = None if conditions.indicator is None else conditions.indicator.repeat(branches, 1)
-        self.n_motions = conditions.audio.shape[1]
-        self.memory = model.denoising_net.encode_memory(self.prev_audio, self.audio) if cache_memory else None
+        self.n_motions = n_motions
+        self.audio = backend.condition(conditions.prev_audio.repeat(branches, 1, 1), audio)
 
     def __call__(self, x_t: torch.Tensor, t: int) -> torch.Tensor:
         """x_t: (N, L, d_motion), t: diffusion step -> (N, L, d_motion) guided target."""
         branches = self.guidance.n_branches
         step = torch.full((branches * x_t.shape[0],), t, dtype=torch.long, device=x_t.device)
-        outputs = self.model.denoising_net(
-            x_t.repeat(branches, 1, 1), self.audio, self.person, self.prev_motion, self.prev_audio, step, self.indicator,
-            self.memory,
+        outputs = self.backend.denoise(
+            x_t.repeat(branches, 1, 1), step, self.person, self.prev_motion, self.indicator, self.audio
         )[:, -self.n_motions :]
         if self.threshold is not None:
             outputs = self.threshold(outputs)

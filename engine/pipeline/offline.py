@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from posetalk.audio.chunks import context_frames, cut_chunk, frame_sample, window_chunk
+from posetalk.backends.base import ModelBackend
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.ddpm import sample_ddpm
 from posetalk.diffusion.guidance import Guidance
@@ -27,7 +28,6 @@ from posetalk.diffusion.noise import NoiseSource
 from posetalk.diffusion.samplers import SamplerName, run_sampler, spaced_steps
 from posetalk.diffusion.thresholding import DynamicThreshold
 from posetalk.model.motion import motion_to_coefficients, normalise_shape
-from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.model.window import GuidedDenoiser, WindowConditions, start_conditions
 
 SAMPLE_RATE = 16000
@@ -106,7 +106,7 @@ def _pad(audio: torch.Tensor, n: int, mode: str) -> torch.Tensor:
 
 @torch.no_grad()
 def generate(
-    model: DiffPoseTalk,
+    backend: ModelBackend,
     stats: CoefficientStats,
     audio: np.ndarray | torch.Tensor,
     shape: np.ndarray,
@@ -118,7 +118,7 @@ def generate(
     """Generate FLAME coefficients for a clip.
 
     Args:
-        model: the loaded model (eval mode).
+        backend: the model, as the backend that runs it.
         stats: the training statistics the checkpoint goes with.
         audio: (S,) 16 kHz mono samples.
         shape: (100,) identity shape coefficients.
@@ -127,8 +127,8 @@ def generate(
         noise: source of every standard-normal draw (x_T once, then z per step and window).
         on_step: called after every denoising step (for progress bars).
     """
-    config = model.config
-    device = model.device
+    config = backend.config
+    device = backend.device
     audio = torch.as_tensor(audio, dtype=torch.float32, device=device)
     samples_per_frame = SAMPLE_RATE / config.fps
     if audio.ndim != 1:
@@ -143,19 +143,19 @@ def generate(
     chunked = config.audio_model == "whisper"
     heard = audio.cpu().numpy() if chunked else None
     if not chunked:
-        features = model.audio_features(audio[None], config.n_motions * plan.n_windows)
+        features = backend.audio_features(audio[None], config.n_motions * plan.n_windows)
 
     repetitions = options.n_repetitions
     shape_in = normalise_shape(torch.as_tensor(shape, device=device), stats)[None].expand(repetitions, -1)
     style_in = None if style is None else torch.as_tensor(style, device=device)[None].expand(repetitions, -1)
-    prev_motion, prev_audio = start_conditions(model, repetitions)
+    prev_motion, prev_audio = start_conditions(backend, repetitions)
     x_T = noise((repetitions, config.n_motions, config.motion_dim)).to(device)
     step_callback = None if on_step is None else (lambda t: on_step())
 
     windows = []
     for w in range(plan.n_windows):
         if chunked:
-            window_audio, chunk_prev_audio = _chunk_features(model, heard, w, n_heard)
+            window_audio, chunk_prev_audio = _chunk_features(backend, heard, w, n_heard)
             window_audio = window_audio.expand(repetitions, -1, -1)
             if w > 0:
                 prev_audio = chunk_prev_audio.expand(repetitions, -1, -1)
@@ -168,12 +168,12 @@ def generate(
             if last and plan.pad_frames > 0:
                 indicator[:, -plan.pad_frames :] = 0
         conditions = WindowConditions(window_audio, prev_motion, prev_audio, shape_in, style_in, indicator)
-        denoiser = GuidedDenoiser(model, conditions, options.guidance, options.dynamic_threshold)
+        denoiser = GuidedDenoiser(backend, conditions, options.guidance, options.dynamic_threshold)
         if options.sampler == "ddpm":
-            motion = sample_ddpm(denoiser, x_T, model.schedule, config.target, noise, options.flexibility, step_callback)
+            motion = sample_ddpm(denoiser, x_T, backend.schedule, config.target, noise, options.flexibility, step_callback)
         else:
-            steps = spaced_steps(model.schedule.num_steps, options.evaluations(model.schedule.num_steps))
-            motion = run_sampler(options.sampler, _counted(denoiser, on_step), x_T, model.schedule, config.target,
+            steps = spaced_steps(backend.schedule.num_steps, options.evaluations(backend.schedule.num_steps))
+            motion = run_sampler(options.sampler, _counted(denoiser, on_step), x_T, backend.schedule, config.target,
                                  steps, noise)
         prev_motion, prev_audio = motion[:, -config.n_prev_motions :], window_audio[:, -config.n_prev_motions :]
         if last and plan.pad_frames > 0:
@@ -199,16 +199,16 @@ def _counted(denoiser: GuidedDenoiser, on_step: Callable[[], None] | None) -> Ca
     return denoise
 
 
-def _chunk_features(model: DiffPoseTalk, heard: np.ndarray, window: int, n_heard: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _chunk_features(backend: ModelBackend, heard: np.ndarray, window: int, n_heard: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(1, L, d_model) features of window ``window`` and (1, L_p, d_model) of the frames before it,
     from the window's own chunk of the normalised, padded clip ``heard`` (with ``n_heard`` real samples), as
     a stream emitting whole windows would cut it."""
-    config = model.config
+    config = backend.config
     first = window * config.n_motions
     n_context = context_frames(CHUNK_CONTEXT_MS, config.n_prev_motions, config.fps)
     heard_end = min(n_heard, frame_sample(first + config.n_motions, config.fps))
     chunk = window_chunk(first, config.n_motions, n_context, heard_end, config.fps)
-    samples = torch.from_numpy(cut_chunk(heard, chunk, config.fps)).to(model.device)
-    features = model.audio_features(samples[None], chunk.end_frame - chunk.first_frame)
+    samples = torch.from_numpy(cut_chunk(heard, chunk, config.fps)).to(backend.device)
+    features = backend.audio_features(samples[None], chunk.end_frame - chunk.first_frame)
     offset = first - chunk.first_frame
     return features[:, offset : offset + config.n_motions], features[:, max(0, offset - config.n_prev_motions) : offset]

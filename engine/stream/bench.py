@@ -22,11 +22,11 @@ import torch
 
 from posetalk.audio.ring import RATE, AudioRingBuffer
 from posetalk.audio.sources import FileConfig, FileSource
+from posetalk.backends.base import ModelBackend
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.data import SPEECH_SAMPLE
 from posetalk.diffusion.guidance import guidance_for_style
 from posetalk.diffusion.noise import SeededNoise
-from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.pipeline.offline import SamplingOptions, generate, plan_windows
 from posetalk.stream.config import StreamConfig
 from posetalk.stream.engine import StreamingEngine
@@ -50,7 +50,7 @@ REFERENCE_RUNS = 2
 
 @dataclass(frozen=True)
 class BenchSetup:
-    model: DiffPoseTalk
+    backend: ModelBackend
     stats: CoefficientStats
     shape: np.ndarray
     style: np.ndarray | None
@@ -101,7 +101,7 @@ def seam_ratio(coefficients: np.ndarray, seams: list[int]) -> float:
 
 
 def _reference_options(setup: BenchSetup) -> SamplingOptions:
-    config = setup.model.config
+    config = setup.backend.config
     guidance = guidance_for_style(config.guiding_conditions, setup.style is not None, setup.config.cfg_scale_audio,
                                   setup.config.cfg_scale_style, config.cfg_mode)
     return SamplingOptions(guidance, setup.config.dynamic_threshold)
@@ -109,7 +109,7 @@ def _reference_options(setup: BenchSetup) -> SamplingOptions:
 
 def reference_steps(setup: BenchSetup, n_samples: int) -> int:
     """Denoiser evaluations of the offline reference (all its runs) over ``n_samples`` of audio."""
-    config = setup.model.config
+    config = setup.backend.config
     windows = plan_windows(n_samples, config.n_motions, config.fps).n_windows
     return REFERENCE_RUNS * windows * _reference_options(setup).evaluations(config.n_diff_steps)
 
@@ -117,13 +117,13 @@ def reference_steps(setup: BenchSetup, n_samples: int) -> int:
 def _references(setup: BenchSetup, audio: np.ndarray, phase: Phase) -> tuple[np.ndarray, np.ndarray]:
     """(L, 54) motion (exp, global rotation, jaw pitch) of two runs of the published offline
     pipeline with different noise: the reference and its noise floor."""
-    windows = plan_windows(len(audio), setup.model.config.n_motions, setup.model.config.fps).n_windows
+    windows = plan_windows(len(audio), setup.backend.config.n_motions, setup.backend.config.fps).n_windows
     description = (f"offline reference: {REFERENCE_RUNS} runs of the published sampler over {windows} windows "
                    "(--no-reference skips it)")
     runs = []
     with phase(description, reference_steps(setup, len(audio)), "step") as advance:
         for run in range(REFERENCE_RUNS):
-            result = generate(setup.model, setup.stats, audio, setup.shape, setup.style, _reference_options(setup),
+            result = generate(setup.backend, setup.stats, audio, setup.shape, setup.style, _reference_options(setup),
                               SeededNoise(setup.seed + 1 + run), on_step=lambda: advance(1))
             runs.append(np.concatenate([result.exp[0], result.pose[0, :, :4]], axis=1))
     return runs[0], runs[1]
@@ -153,7 +153,7 @@ def run_bench(setup: BenchSetup, phase: Phase = silent_phase) -> BenchReport:
     """
     torch.manual_seed(setup.seed)
     ring = AudioRingBuffer(capacity_seconds=setup.duration + 10)
-    engine = StreamingEngine(setup.model, setup.stats, setup.shape, setup.style, setup.config, ring,
+    engine = StreamingEngine(setup.backend, setup.stats, setup.shape, setup.style, setup.config, ring,
                              noise=SeededNoise(setup.seed), threads=setup.threads)
     subscription = engine.bus.subscribe(maxsize=int(setup.duration * engine.fps) + 100)
     _stream_in_real_time(engine, ring, setup.duration, phase)
@@ -191,7 +191,7 @@ def run_bench(setup: BenchSetup, phase: Phase = silent_phase) -> BenchReport:
         kept = index < len(reference)  # frames compared by sequence number: skips leave gaps
         difference = np.abs(streamed[kept] - reference[index[kept]])
         floor = np.abs(second - reference)
-        k, window = setup.config.frames_per_tick, setup.model.config.n_motions
+        k, window = setup.config.frames_per_tick, setup.backend.config.n_motions
         report.deviation = {
             "mean_abs": round(float(difference.mean()), 5),
             "max_abs": round(float(difference.max()), 5),
@@ -212,7 +212,7 @@ def stream_without_pacing(setup: BenchSetup, audio: np.ndarray, config: StreamCo
     ring = AudioRingBuffer(capacity_seconds=len(audio) / RATE + 1)
     ring.write(audio)
     ring.close()
-    generator = StreamGenerator(setup.model, setup.stats, setup.shape, config, SeededNoise(setup.seed))
+    generator = StreamGenerator(setup.backend, setup.stats, setup.shape, config, SeededNoise(setup.seed))
     state, rows = StreamState(), []
     while (plan := generator.plan(state, ring.end)) is not None:
         out = generator.tick(ring, state, plan, setup.style)

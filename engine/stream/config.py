@@ -38,8 +38,6 @@ class StreamConfig:
         cfg_scale_audio, cfg_scale_style: guidance scales; cfg_mode None keeps the checkpoint's.
         dynamic_threshold: optional clamp of predictions (see DynamicThreshold).
         silence_gate: close the mouth and relax the face while the input is silent.
-        cache_memory: compute the decoder's cross-attention keys/values of the audio once per
-            window instead of once per step (equal up to float rounding).
         max_backlog_ms: when the newest audio is this far past what the next tick needs (the
             machine cannot keep up), skip ahead to it, dropping frames, so latency stays bounded;
             None never skips (files processed faster than real time, tests).
@@ -61,7 +59,6 @@ class StreamConfig:
     cfg_mode: GuidanceMode | None = None
     dynamic_threshold: DynamicThreshold | None = None
     silence_gate: bool = True
-    cache_memory: bool = True
     max_backlog_ms: float | None = None
 
     def __post_init__(self) -> None:

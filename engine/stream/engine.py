@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from posetalk.audio.ring import AudioRingBuffer
+from posetalk.backends.base import ModelBackend
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.noise import NoiseSource, SeededNoise
-from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.stream.bus import FrameBus
 from posetalk.stream.config import StreamConfig
 from posetalk.stream.frame import Frame
@@ -65,7 +65,7 @@ class StreamingEngine:
     """Runs one motion stream over an audio ring until stopped or the ring is closed and drained.
 
     Args:
-        model, stats: the loaded model and its coefficient statistics.
+        backend, stats: the model, as the backend that runs it, and its coefficient statistics.
         shape: (100,) identity shape coefficients.
         style: (d_style,) initial style feature, or None.
         config: sampling and scheduling options.
@@ -79,7 +79,7 @@ class StreamingEngine:
 
     def __init__(
         self,
-        model: DiffPoseTalk,
+        backend: ModelBackend,
         stats: CoefficientStats,
         shape: np.ndarray,
         style: np.ndarray | None,
@@ -90,12 +90,12 @@ class StreamingEngine:
         noise: NoiseSource | None = None,
         threads: int | None = None,
     ) -> None:
-        self.model, self.config, self.ring = model, config, ring
+        self.backend, self.config, self.ring = backend, config, ring
         self.threads = threads
         self.bus = bus or FrameBus()
         self.presets = presets
-        self.fps = model.config.fps
-        self.generator = StreamGenerator(model, stats, shape, config, noise or SeededNoise())
+        self.fps = backend.config.fps
+        self.generator = StreamGenerator(backend, stats, shape, config, noise or SeededNoise())
         self.state = StreamState()
         self.styles = StyleMixer(style)
         self.gate = SilenceGate(self.fps) if config.silence_gate else None
@@ -151,8 +151,8 @@ class StreamingEngine:
         """Move to a style feature (d_style,) or to no style; refuses malformed vectors."""
         if style is not None:
             style = np.asarray(style, np.float32)
-            if style.shape != (self.model.config.d_style,) or not np.all(np.isfinite(style)):
-                raise ValueError(f"a style must be {self.model.config.d_style} finite values")
+            if style.shape != (self.backend.config.d_style,) or not np.all(np.isfinite(style)):
+                raise ValueError(f"a style must be {self.backend.config.d_style} finite values")
         self.styles.set(style, self.audio_time, transition)
 
     def set_guidance(self, audio: float | None = None, style: float | None = None) -> None:

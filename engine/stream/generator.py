@@ -22,12 +22,12 @@ import torch
 
 from posetalk.audio.chunks import Chunk, context_frames, read_chunk, window_chunk
 from posetalk.audio.ring import AudioRingBuffer
+from posetalk.backends.base import ModelBackend
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.guidance import Guidance, guidance_for_style
 from posetalk.diffusion.noise import NoiseSource
 from posetalk.diffusion.samplers import renoise, run_sampler, spaced_steps
 from posetalk.model.motion import motion_to_coefficients, normalise_shape
-from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.model.window import GuidedDenoiser, WindowConditions
 from posetalk.stream.config import StreamConfig
 from posetalk.stream.normaliser import FixedNormaliser, RunningNormaliser
@@ -96,18 +96,18 @@ class TickOutput:
 
 
 class StreamGenerator:
-    """Runs ticks for one model, one identity and a style that may change between ticks."""
+    """Runs ticks for one model (through its backend), one identity and a style that may change between ticks."""
 
     def __init__(
-        self, model: DiffPoseTalk, stats: CoefficientStats, shape: np.ndarray, config: StreamConfig, noise: NoiseSource
+        self, backend: ModelBackend, stats: CoefficientStats, shape: np.ndarray, config: StreamConfig, noise: NoiseSource
     ) -> None:
-        self.model, self.stats, self.config, self.noise = model, stats, config, noise
-        self.model_config = model.config
-        self.revision_frames = max(0, min(config.revision_frames, model.config.n_motions - config.frames_per_tick))
-        self.samples_per_frame = SAMPLE_RATE / model.config.fps
+        self.backend, self.stats, self.config, self.noise = backend, stats, config, noise
+        model_config = self.model_config = backend.config
+        self.revision_frames = max(0, min(config.revision_frames, model_config.n_motions - config.frames_per_tick))
+        self.samples_per_frame = SAMPLE_RATE / model_config.fps
         self.set_shape(shape)
         self.reset_audio_statistics()
-        self.context_frames = context_frames(config.left_context_ms, model.config.n_prev_motions, model.config.fps)
+        self.context_frames = context_frames(config.left_context_ms, model_config.n_prev_motions, model_config.fps)
         self.lookahead_samples = round(config.lookahead_ms / 1000 * SAMPLE_RATE)
         self.cfg_scale_audio, self.cfg_scale_style = config.cfg_scale_audio, config.cfg_scale_style
 
@@ -122,7 +122,7 @@ class StreamGenerator:
 
     def set_shape(self, shape: np.ndarray) -> None:
         """Change the identity (100 FLAME shape coefficients) from the next tick on."""
-        shape_tensor = torch.as_tensor(np.asarray(shape, np.float32), device=self.model.device)
+        shape_tensor = torch.as_tensor(np.asarray(shape, np.float32), device=self.backend.device)
         self.shape = normalise_shape(shape_tensor, self.stats)[None]
 
     def guidance(self, style_given: bool) -> Guidance:
@@ -165,7 +165,7 @@ class StreamGenerator:
         chunk = Chunk(plan.chunk_first_frame, plan.chunk_end_frame, plan.audio_end)
         samples = read_chunk(lambda a, b: self.normaliser(ring.read(a, b)), chunk, self.model_config.fps)
         ring.mark_read(self._frame_sample(plan.chunk_first_frame))
-        return torch.from_numpy(samples).to(self.model.device)
+        return torch.from_numpy(samples).to(self.backend.device)
 
     def _prefix(self, state: StreamState, features: torch.Tensor, plan: TickPlan) -> tuple[torch.Tensor, torch.Tensor]:
         """(1, L_p, d_motion) previous motion and (1, L_p, d_model) its audio features: the
@@ -177,8 +177,9 @@ class StreamGenerator:
         if state.history is not None and state.history_end == plan.first_frame:
             newer = plan.n_revised
             have = max(0, min(state.history.shape[1] - newer, n_prev, offset))
-        motion = self.model.start_motion_feat[:, have:]
-        audio = self.model.start_audio_feat[:, have:]
+        embeddings = self.backend.embeddings
+        motion = embeddings.start_motion[:, have:]
+        audio = embeddings.start_audio[:, have:]
         if have > 0:
             end = state.history.shape[1] - newer
             motion = torch.cat([motion, state.history[:, end - have : end]], dim=1)
@@ -186,10 +187,10 @@ class StreamGenerator:
         return motion, audio
 
     def _initial_state(self, state: StreamState, shape: tuple[int, ...]) -> tuple[torch.Tensor, list[int]]:
-        schedule, config = self.model.schedule, self.config
+        schedule, config = self.backend.schedule, self.config
         T = schedule.num_steps
         if state.x_T is None:
-            state.x_T = self.noise(shape).to(self.model.device)
+            state.x_T = self.noise(shape).to(self.backend.device)
         if config.warm_start is not None and state.last_window is not None:
             start = max(1, round(config.warm_start * T))
             shifted = state.last_window[:, state.last_emitted :]
@@ -206,23 +207,21 @@ class StreamGenerator:
         config, model_config = self.config, self.model_config
         started = time.perf_counter()
         chunk = self._audio_chunk(ring, plan, state)
-        features = self.model.audio_features(chunk[None], plan.chunk_end_frame - plan.chunk_first_frame)
+        features = self.backend.audio_features(chunk[None], plan.chunk_end_frame - plan.chunk_first_frame)
         offset = plan.window_first_frame - plan.chunk_first_frame
         window_audio = features[:, offset : offset + model_config.n_motions]
         prev_motion, prev_audio = self._prefix(state, features, plan)
         indicator = None
         if model_config.use_indicator:
-            indicator = torch.zeros(1, model_config.n_motions, device=self.model.device)
+            indicator = torch.zeros(1, model_config.n_motions, device=self.backend.device)
             indicator[:, : plan.n_real] = 1
-        style_tensor = None if style is None else torch.as_tensor(style, dtype=torch.float32, device=self.model.device)[None]
+        style_tensor = None if style is None else torch.as_tensor(style, dtype=torch.float32, device=self.backend.device)[None]
         conditions = WindowConditions(window_audio, prev_motion, prev_audio, self.shape, style_tensor, indicator)
         features_done = time.perf_counter()
 
-        denoiser = GuidedDenoiser(
-            self.model, conditions, self.guidance(style is not None), config.dynamic_threshold, config.cache_memory
-        )
+        denoiser = GuidedDenoiser(self.backend, conditions, self.guidance(style is not None), config.dynamic_threshold)
         x, steps = self._initial_state(state, (1, model_config.n_motions, model_config.motion_dim))
-        window = run_sampler(config.sampler, denoiser, x, self.model.schedule, model_config.target, steps, self.noise, config.eta)
+        window = run_sampler(config.sampler, denoiser, x, self.backend.schedule, model_config.target, steps, self.noise, config.eta)
         if not torch.isfinite(window).all():
             raise NonFiniteMotion(f"tick at frame {plan.first_frame} produced non-finite motion")
         emitted = window[:, plan.n_revised : plan.n_revised + plan.n_emit]

@@ -156,7 +156,7 @@ def train_denoiser(model: DiffPoseTalk, args: dict[str, Any], style_encoder: Sty
         style = style_of(batch, rng)
         person = model.person(batch.shape, style)
         drop_s = torch.from_numpy(rng.random(b) < drop_style)[:, None, None]
-        person = torch.where(drop_s, model.person_without_style(batch.shape), person)
+        person = torch.where(drop_s, model.person(batch.shape, None), person)
         t = _timesteps(b, schedule.num_steps, rng)
         alpha_bar = schedule.alpha_bars[t][:, None, None]
         x_t = alpha_bar.sqrt() * batch.motion + (1 - alpha_bar).sqrt() * torch.randn_like(batch.motion)

@@ -1,0 +1,1 @@
+"""Ways of running a model (torch, ONNX Runtime) behind one interface (:mod:`posetalk.backends.base`)."""
