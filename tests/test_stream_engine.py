@@ -19,10 +19,11 @@ from posetalk.audio.sources import FileConfig, FileSource
 from posetalk.backends.torch_backend import TorchBackend
 from posetalk.diffusion.noise import ReplayNoise, SeededNoise
 from posetalk.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
+from posetalk.stream.batcher import TickBatcher
 from posetalk.stream.bus import FrameBus
 from posetalk.stream.config import StreamConfig
 from posetalk.stream.engine import StreamingEngine
-from posetalk.stream.generator import StreamGenerator, StreamState
+from posetalk.stream.generator import StreamGenerator, StreamState, TickRequest
 from posetalk.stream.normaliser import RunningNormaliser
 from posetalk.stream.silence import SilenceGate
 from posetalk.stream.style_control import StyleMixer, StylePresets
@@ -35,6 +36,11 @@ FOLDERS = official_fixture_dirs()
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
     return load_model_files(resolve_model_files(write_model_folder(tmp_path_factory.mktemp("tiny"))))
+
+
+def _at(generator: StreamGenerator, loaded: LoadedModel, frame: int) -> StreamState:
+    """A new stream of ``loaded``'s identity starting at ``frame``."""
+    return generator.start(loaded.shape, None, SeededNoise(0), next_frame=frame)
 
 
 def _run_stream(loaded: LoadedModel, audio: np.ndarray, config: StreamConfig, realtime: bool = False,
@@ -77,10 +83,10 @@ def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
     ring = AudioRingBuffer()
     ring.write(audio)
     ring.close()
-    generator = StreamGenerator(TorchBackend(loaded.model), loaded.stats, loaded.shape, config, ReplayNoise(torch.from_numpy(noise)))
-    state, exps, poses = StreamState(), [], []
+    generator = StreamGenerator(TorchBackend(loaded.model), loaded.stats, config)
+    state, exps, poses = generator.start(loaded.shape, loaded.style, ReplayNoise(torch.from_numpy(noise))), [], []
     while (plan := generator.plan(state, ring.end)) is not None:
-        out = generator.tick(ring, state, plan, loaded.style)
+        out, state = generator.tick(ring, state, plan)
         exps.append(out.exp)
         poses.append(out.pose)
     np.testing.assert_allclose(np.concatenate(exps), exp_ref, atol=1e-3, rtol=0)
@@ -89,31 +95,30 @@ def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
 
 def test_plan_follows_lookahead_and_the_end_of_the_stream(tiny: LoadedModel) -> None:
     config = StreamConfig(frames_per_tick=3, revision_frames=0, lookahead_ms=100, left_context_ms=0)
-    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape, config, SeededNoise(0))
-    plan = generator.plan(StreamState(next_frame=20), None)
+    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, config)
+    plan = generator.plan(_at(generator, tiny, 20), None)
     assert plan.audio_end == 23 * 640 + 1600  # three frames, then 100 ms
     assert plan.n_real == 5 and plan.n_emit == 3  # 2.5 lookahead frames: whole ones only
     assert plan.chunk_first_frame == 20 - tiny.model.config.n_prev_motions
     assert plan.chunk_end_frame == 20 + tiny.model.config.n_motions
-    last = generator.plan(StreamState(next_frame=20), stream_end=21 * 640 + 100)
+    last = generator.plan(_at(generator, tiny, 20), stream_end=21 * 640 + 100)
     assert last.n_emit == 1 and last.n_real == 1 and last.audio_end == 21 * 640 + 100
-    assert generator.plan(StreamState(next_frame=21), stream_end=21 * 640 + 100) is None
+    assert generator.plan(_at(generator, tiny, 21), stream_end=21 * 640 + 100) is None
 
 
 def test_plan_with_revision_starts_the_window_earlier(tiny: LoadedModel) -> None:
     n_motions = tiny.model.config.n_motions
     config = StreamConfig(frames_per_tick=2, revision_frames=5, lookahead_ms=80, left_context_ms=0)
-    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape, config, SeededNoise(0))
-    plan = generator.plan(StreamState(next_frame=20), None)
+    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, config)
+    plan = generator.plan(_at(generator, tiny, 20), None)
     assert plan.window_first_frame == 15 and plan.first_frame == 20 and plan.n_revised == 5
     assert plan.audio_end == 22 * 640 + 1280 and plan.n_real == 5 + 2 + 2
     assert plan.chunk_first_frame == 15 - tiny.model.config.n_prev_motions
     assert plan.chunk_end_frame == 15 + n_motions
-    start = generator.plan(StreamState(next_frame=3), None)
+    start = generator.plan(_at(generator, tiny, 3), None)
     assert start.window_first_frame == 0 and start.n_revised == 3  # no frames before the stream
-    too_many = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape,
-                               StreamConfig(frames_per_tick=2, revision_frames=n_motions), SeededNoise(0))
-    widest = too_many.plan(StreamState(next_frame=100), None)
+    too_many = StreamGenerator(TorchBackend(tiny.model), tiny.stats, StreamConfig(frames_per_tick=2, revision_frames=n_motions))
+    widest = too_many.plan(_at(too_many, tiny, 100), None)
     assert widest.n_revised == n_motions - 2  # what fits in the window before the new frames
 
 
@@ -127,18 +132,108 @@ def test_a_tick_after_a_gap_in_the_history_starts_afresh(tiny: LoadedModel, revi
     config = StreamConfig(frames_per_tick=2, revision_frames=revision, steps=2, normalisation="fixed",
                           audio_std=float(audio.std()))
 
-    def tick_at(state: StreamState) -> np.ndarray:
-        generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, tiny.shape, config, SeededNoise(0))
-        if state.next_frame == 0:
-            generator.tick(ring, state, generator.plan(state, None), None)
-            state.next_frame = 40  # a skip ahead, as the engine does when it falls behind
-        ticks = [generator.tick(ring, state, generator.plan(state, None), None).exp for _ in range(3)]
+    def ticks_from(first_frame: int) -> np.ndarray:
+        generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, config)
+        state = _at(generator, tiny, first_frame)
+        if first_frame == 0:
+            _, state = generator.tick(ring, state, generator.plan(state, None))
+            state = state.skipped(40 - state.next_frame, 25)  # a skip ahead, as the engine does when it falls behind
+        ticks = []
+        for _ in range(3):
+            out, state = generator.tick(ring, state, generator.plan(state, None))
+            ticks.append(out.exp)
         return np.concatenate(ticks)
 
-    skipped = tick_at(StreamState())
-    fresh = tick_at(StreamState(next_frame=40))
+    skipped = ticks_from(0)
+    fresh = ticks_from(40)
     assert skipped.shape == (6, 50)
     np.testing.assert_allclose(skipped, fresh, atol=1e-5, rtol=0)
+
+
+def test_streams_sharing_a_generator_are_independent(tiny: LoadedModel) -> None:
+    """All a stream carries is in its state: two streams interleaved tick by tick on one generator,
+    or ticked together in one batch, emit what each emits alone, and a tick leaves the state it
+    was given as it was."""
+    voices = [speech_like_audio(2.0, seed) for seed in (1, 2)]
+    rings = []
+    for voice in voices:
+        ring = AudioRingBuffer()
+        ring.write(voice)
+        ring.close()
+        rings.append(ring)
+    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, StreamConfig(frames_per_tick=2, steps=2))
+    shapes = [tiny.shape, np.linspace(-1, 1, 100, dtype=np.float32)]
+
+    def alone(i: int) -> np.ndarray:
+        state, out = generator.start(shapes[i], tiny.style, SeededNoise(i)), []
+        while (plan := generator.plan(state, rings[i].end)) is not None:
+            tick, state = generator.tick(rings[i], state, plan)
+            out.append(tick.exp)
+        return np.concatenate(out)
+
+    states = [generator.start(shapes[i], tiny.style, SeededNoise(i)) for i in range(2)]
+    interleaved: list[list[np.ndarray]] = [[], []]
+    while any(states):
+        for i, state in enumerate(states):
+            if state is None or (plan := generator.plan(state, rings[i].end)) is None:
+                states[i] = None
+                continue
+            before = (state.next_frame, state.heard_until, state.normaliser)
+            tick, states[i] = generator.tick(rings[i], state, plan)
+            assert (state.next_frame, state.heard_until, state.normaliser) == before
+            interleaved[i].append(tick.exp)
+    for i in range(2):
+        np.testing.assert_array_equal(np.concatenate(interleaved[i]), alone(i))
+    assert not np.allclose(alone(0), alone(1))
+
+    states, batched = [generator.start(shapes[i], tiny.style, SeededNoise(i)) for i in range(2)], [[], []]
+    while (plans := [generator.plan(state, ring.end) for state, ring in zip(states, rings)]) and all(plans):
+        results = generator.tick_many([TickRequest(rings[i], states[i], plans[i]) for i in range(2)])
+        for i, (tick, states[i]) in enumerate(results):
+            batched[i].append(tick.exp)
+    for i in range(2):  # one encoder and one denoiser call per step for both: equal up to float rounding
+        np.testing.assert_allclose(np.concatenate(batched[i]), alone(i), rtol=0, atol=1e-5)
+
+
+def test_engines_sharing_a_batcher_emit_what_each_emits_alone(tiny: LoadedModel) -> None:
+    """Three streams' ticks run in shared batches on one worker; every stream gets every frame,
+    in order, equal (up to float rounding) to what it gets ticking on its own thread."""
+    backend, config = TorchBackend(tiny.model), StreamConfig(frames_per_tick=2, steps=2, silence_gate=False)
+    voices = [speech_like_audio(1.5, seed) for seed in range(3)]
+
+    def run(batcher: TickBatcher | None) -> list[np.ndarray]:
+        engines = []
+        for i, voice in enumerate(voices):
+            ring = AudioRingBuffer()
+            ring.write(voice)
+            ring.close()
+            engines.append(StreamingEngine(backend, tiny.stats, tiny.shape, tiny.style, config, ring,
+                                           noise=SeededNoise(i), batcher=batcher))
+        subscriptions = [engine.bus.subscribe(maxsize=1000) for engine in engines]
+        for engine in engines:
+            engine.start()
+        for engine in engines:
+            assert engine.wait(timeout=120), "a stream did not finish"
+            engine.stop()
+            assert engine.stats.failed_ticks == 0, engine.stats.last_error
+        streams = [list(subscription) for subscription in subscriptions]
+        for stream in streams:
+            assert [f.seq for f in stream] == list(range(int(1.5 * 25)))
+        return [np.stack([f.exp for f in stream]) for stream in streams]
+
+    alone = run(None)
+    batcher = TickBatcher(StreamGenerator(backend, tiny.stats, config))
+    batcher.start()
+    try:
+        batched = run(batcher)
+    finally:
+        batcher.stop()
+    assert max(batcher.stats.batch_sizes) > 1 and batcher.stats.ticks == 3 * 19
+    for got, expected in zip(batched, alone):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="batcher's backend"):
+        StreamingEngine(TorchBackend(tiny.model), tiny.stats, tiny.shape, tiny.style, config, AudioRingBuffer(),
+                        batcher=batcher)
 
 
 def test_stream_emits_every_frame_in_order(tiny: LoadedModel, tmp_path: Path) -> None:
@@ -212,6 +307,39 @@ def test_pause_skips_audio_and_resume_continues(tiny: LoadedModel, tmp_path: Pat
     assert seqs == sorted(seqs) and len(gaps) == 1 and gaps[0] >= 8  # about 0.5 s of frames skipped
 
 
+def test_a_pause_longer_than_the_audio_ring_resumes_following_the_audio(tiny: LoadedModel) -> None:
+    """While paused the ring is overwritten several times over; on resume the stream reads the
+    audio the ring still holds and animates it, as a stream started there would."""
+    ring = AudioRingBuffer(capacity_seconds=2.0)  # a tick reads ~1.2 s: context, revision, window
+    engine = StreamingEngine(TorchBackend(tiny.model), tiny.stats, tiny.shape, tiny.style,
+                             StreamConfig(frames_per_tick=2, steps=1, silence_gate=False), ring, noise=SeededNoise(0))
+    subscription = engine.bus.subscribe(maxsize=1000)
+    engine.pause()
+    engine.start()
+    speech = speech_like_audio(7.0)
+    paused_part, resumed_part = speech[: 5 * 16000], speech[5 * 16000 :]
+    for block in np.array_split(paused_part, 50):  # 5 s while paused: the 2 s ring wraps over twice
+        ring.write(block)
+        time.sleep(0.005)
+    deadline = time.monotonic() + 30
+    while engine.audio_time < 4.5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    engine.resume()
+    for block in np.array_split(resumed_part, 20):
+        ring.write(block)
+        time.sleep(0.02)
+    ring.close()
+    assert engine.wait(timeout=60), "the stream did not finish after the pause"
+    engine.stop()
+    frames = list(subscription)
+    assert engine.stats.failed_ticks == 0, engine.stats.last_error
+    seqs = [f.seq for f in frames]
+    assert seqs and seqs[0] >= 4.5 * 25 and seqs[-1] == 7 * 25 - 1 and seqs == sorted(seqs)
+    assert len(frames) >= 1.5 * 25  # the resumed audio is animated, not held
+    exp = np.stack([f.exp for f in frames])
+    assert np.all(np.isfinite(exp)) and exp.std(axis=0).max() > 0  # moving with the audio, not frozen
+
+
 def test_bus_sheds_the_oldest_frames_of_a_slow_consumer(tiny: LoadedModel) -> None:
     bus = FrameBus()
     fast, slow = bus.subscribe(maxsize=100), bus.subscribe(maxsize=5)
@@ -230,11 +358,10 @@ def test_running_normaliser_matches_whole_signal_statistics() -> None:
     signal = (0.2 * rng.standard_normal(50_000) + 0.05).astype(np.float32)
     normaliser = RunningNormaliser()
     for block in np.array_split(signal, 37):
-        normaliser.update(block)
+        normaliser = normaliser.updated(block)
     assert normaliser.mean == pytest.approx(float(signal.mean()), abs=1e-7)
     assert normaliser.std == pytest.approx(float(signal.std(ddof=1)), rel=1e-6)
-    quiet = RunningNormaliser()
-    quiet.update(np.zeros(1000, np.float32))
+    quiet = RunningNormaliser().updated(np.zeros(1000, np.float32))
     assert quiet.std == pytest.approx(0.01)  # silence is not amplified
 
 
@@ -311,6 +438,17 @@ def test_bench_smoke_small_architecture() -> None:
     # every frame is published or reported skipped (a loaded machine skips some; that is no failure)
     assert report["frames"] + report["skipped_frames"] == report["expected_frames"] and report["in_order"]
     assert "deadline_misses" in report and report["deviation"] is None
+
+
+def test_bench_streams_compares_batched_with_unbatched() -> None:
+    report = _bench("--model-size", "small", "--no-reference", "--streams", "2")
+    unbatched = report.pop("unbatched")
+    assert report["streams"] == unbatched["streams"] == 2
+    assert report["batched"] and not unbatched["batched"] and report["batch_size_mean"] >= 1
+    for run in (report, unbatched):
+        assert run["expected_frames"] >= 2 * 2 * 25  # both streams' frames are counted
+        assert run["frames"] + run["skipped_frames"] == run["expected_frames"] and run["in_order"]
+        assert run["latency_ms"]["p50"] > 0 and run["rtf"] > 0
 
 
 def test_bench_smoke_checkpoint_with_deviation() -> None:

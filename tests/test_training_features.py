@@ -15,7 +15,7 @@ from posetalk.diffusion.schedules import make_schedule
 from posetalk.model.config import denoiser_config_from_args
 from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.stream.config import StreamConfig
-from posetalk.stream.generator import StreamGenerator, StreamState
+from posetalk.stream.generator import StreamGenerator
 from posetalk.training.features import WindowSample, encode_windows
 from posetalk.training.architecture import DENOISER_ARGS
 
@@ -40,16 +40,15 @@ def test_window_features_equal_the_streams() -> None:
     audio = (0.1 * rng.normal(size=16000 * 3) * np.sin(np.linspace(0, 40, 16000 * 3)) ** 2).astype(np.float32)
     config = StreamConfig(frames_per_tick=2, lookahead_ms=80, left_context_ms=500, normalisation="fixed",
                           audio_mean=0.0, audio_std=1.0, steps=1)
-    generator = StreamGenerator(TorchBackend(model), _stats(), np.zeros(100, np.float32), config, SeededNoise(0))
+    generator = StreamGenerator(TorchBackend(model), _stats(), config)
     ring = AudioRingBuffer()
     ring.write(audio)
-    state = StreamState()
     normalised = (audio / (1.0 + 1e-5)).astype(np.float32)
     n_prev, n_motions = model.config.n_prev_motions, model.config.n_motions
     for first in (0, 4, 14, 30, 47):
-        state.next_frame, state.heard_until = first, 0
+        state = generator.start(np.zeros(100, np.float32), None, SeededNoise(0), next_frame=first)
         plan = generator.plan(state, None)
-        chunk = generator._audio_chunk(ring, plan, state)
+        chunk, _ = generator.audio_chunk(ring, plan, state)
         with torch.no_grad():
             live = model.audio_features(chunk[None], plan.chunk_end_frame - plan.chunk_first_frame)
         # the window the stream samples (starting revision_frames before the new frames)

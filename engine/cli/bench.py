@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-reference", action="store_true", help="skip the offline reference (deviation)")
     parser.add_argument("--quality", choices=("steps", "lookahead", "frames-per-tick", "warm-start"),
                         help="instead of timing, tabulate deviation from the offline reference as this option varies")
+    parser.add_argument("--streams", type=int, default=1, metavar="N",
+                        help="N real-time streams at once, first each ticking on its own, then batched together "
+                        "(one denoiser call per step for all); figures over all streams (default 1)")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     add_model_arguments(parser)
     add_stream_arguments(parser)
@@ -79,6 +82,8 @@ def _progress_bar(description: str, total: int, unit: str) -> Iterator[Callable[
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import asdict, replace
+
     import torch
 
     from posetalk.cli.options import describe_stream, model_files_from_args, worker_threads_from_args
@@ -95,11 +100,34 @@ def run(args: argparse.Namespace) -> int:
         return _quality(args, setup)
     described = f"{args.model_size} architecture with random weights" if args.model_size else \
         f"model {model_files_from_args(args).checkpoint}"
-    reference = "no offline reference" if args.no_reference else \
-        f"then the offline reference ({reference_steps(setup, round(args.duration * 16000))} denoiser steps)"
-    print(f"posetalk bench: {described}, {args.duration:g} s of speech in real time, {reference}")
-    report = run_bench(setup, _progress_bar)
+    if args.streams < 1:
+        raise PosetalkError(f"--streams must be at least 1, got {args.streams}")
+    if args.streams > 1:
+        print(f"posetalk bench: {described}, {args.streams} streams of {args.duration:g} s of speech in real time, "
+              "each stream ticking on its own, then all batched")
+        unbatched = run_bench(replace(setup, streams=args.streams, batched=False, reference=False), _progress_bar)
+        _print_report("unbatched", unbatched)
+        report = run_bench(replace(setup, streams=args.streams, batched=True, reference=False), _progress_bar)
+        _print_report("batched", report)
+        summary = {**asdict(report), "unbatched": asdict(unbatched)}
+    else:
+        reference = "no offline reference" if args.no_reference else \
+            f"then the offline reference ({reference_steps(setup, round(args.duration * 16000))} denoiser steps)"
+        print(f"posetalk bench: {described}, {args.duration:g} s of speech in real time, {reference}")
+        report = run_bench(setup, _progress_bar)
+        _print_report(None, report)
+        summary = asdict(report)
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+def _print_report(title: str | None, report) -> None:
+    """The report's figures, one topic a line (under ``title`` when several runs are compared)."""
     lat, tick = report.latency_ms, report.tick_ms
+    if title is not None:
+        batches = f", {report.batch_size_mean:g} ticks a batch" if report.batched else ""
+        print(f"-- {title}: {report.streams} streams{batches}")
     print(f"latency  p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f} ms")
     print(f"tick     p50 {tick['p50']:.1f}  p95 {tick['p95']:.1f} ms  (features {report.breakdown_ms['features_p50']:.1f}, "
           f"sampling {report.breakdown_ms['sampling_p50']:.1f})  real-time factor {report.rtf:.3f}")
@@ -110,11 +138,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"deviation from the offline reference: mean {d['mean_abs']:.4f} max {d['max_abs']:.4f} "
               f"(two reference runs differ by {d['noise_floor_mean_abs']:.4f}); seam ratio {d['seam']:.3f} "
               f"(reference windows {d['reference_seam']:.3f}); the reference took {d['reference_s']:.0f} s")
-    if args.json:
-        from dataclasses import asdict
-
-        print(json.dumps(asdict(report)))
-    return 0
 
 
 def _quality(args: argparse.Namespace, setup) -> int:

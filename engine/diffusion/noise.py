@@ -33,6 +33,19 @@ class SeededNoise:
         return torch.randn(tuple(shape), generator=self._generator, device=self._device)
 
 
+class RowNoise:
+    """Draws for a batch whose rows belong to different owners: row i from ``sources[i]``, so
+    each row gets the draws it would get sampled alone."""
+
+    def __init__(self, sources: Sequence[NoiseSource]) -> None:
+        self.sources = list(sources)
+
+    def __call__(self, shape: Sequence[int]) -> torch.Tensor:
+        if shape[0] != len(self.sources):
+            raise ValueError(f"a draw of {shape[0]} rows from {len(self.sources)} sources")
+        return torch.cat([source((1, *shape[1:])) for source in self.sources])
+
+
 class ReplayNoise:
     """Replays recorded draws in order; each call must ask for the recorded shape."""
 

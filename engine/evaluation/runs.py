@@ -32,7 +32,7 @@ from posetalk.evaluation.scores import MouthTrack
 from posetalk.pipeline.model_files import LoadedModel
 from posetalk.pipeline.offline import SamplingOptions, generate
 from posetalk.stream.config import StreamConfig
-from posetalk.stream.generator import StreamGenerator, StreamState
+from posetalk.stream.generator import StreamGenerator
 from posetalk.stream.silence import SilenceGate
 
 STREAM_DEFAULTS = StreamConfig()
@@ -79,10 +79,10 @@ class ModelRunner:
         ring.write(audio)
         ring.close()
         loaded = self.loaded
-        generator = StreamGenerator(self.backend, loaded.stats, loaded.shape, config, SeededNoise(seed))
-        state, exp, pose = StreamState(), [], []
+        generator = StreamGenerator(self.backend, loaded.stats, config)
+        state, exp, pose = generator.start(loaded.shape, style, SeededNoise(seed)), [], []
         while (plan := generator.plan(state, ring.end)) is not None:
-            out = generator.tick(ring, state, plan, style)
+            out, state = generator.tick(ring, state, plan)
             exp.append(out.exp)
             pose.append(out.pose)
         return self._animation(np.concatenate(exp), np.concatenate(pose))

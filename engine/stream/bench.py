@@ -12,6 +12,7 @@ so a long reference run is never silent.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -29,8 +30,9 @@ from posetalk.diffusion.guidance import guidance_for_style
 from posetalk.diffusion.noise import SeededNoise
 from posetalk.pipeline.offline import SamplingOptions, generate, plan_windows
 from posetalk.stream.config import StreamConfig
+from posetalk.stream.batcher import TickBatcher
 from posetalk.stream.engine import StreamingEngine
-from posetalk.stream.generator import StreamGenerator, StreamState
+from posetalk.stream.generator import StreamGenerator
 
 
 Phase = Callable[[str, int, str], AbstractContextManager[Callable[[int], None]]]
@@ -59,6 +61,8 @@ class BenchSetup:
     reference: bool = True
     seed: int = 0
     threads: int | None = None
+    streams: int = 1
+    batched: bool = True
 
 
 @dataclass
@@ -77,6 +81,9 @@ class BenchReport:
     breakdown_ms: dict[str, float]
     deviation: dict[str, float] | None
     config: dict = field(default_factory=dict)
+    streams: int = 1
+    batched: bool = False
+    batch_size_mean: float = 1.0
 
 
 def _percentiles(values, names=("p50", "p95", "p99", "max")) -> dict[str, float]:
@@ -129,60 +136,97 @@ def _references(setup: BenchSetup, audio: np.ndarray, phase: Phase) -> tuple[np.
     return runs[0], runs[1]
 
 
-def _stream_in_real_time(engine: StreamingEngine, ring: AudioRingBuffer, duration: float, phase: Phase) -> None:
-    """Play the bundled sample into ``ring`` for ``duration`` seconds, then let the stream drain."""
-    source = FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True))
-    engine.start()
-    source.start(ring)
+def _stream_in_real_time(engines: list[StreamingEngine], rings: list[AudioRingBuffer], duration: float,
+                         phase: Phase) -> None:
+    """Play the bundled sample into every ring for ``duration`` seconds, then let the streams drain."""
+    sources = [FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True)) for _ in rings]
+    for engine in engines:
+        engine.start()
+    for source, ring in zip(sources, rings):
+        source.start(ring)
     started = time.monotonic()
-    with phase(f"streaming {duration:g} s of speech in real time", round(duration), "s") as advance:
+    streams = f" x {len(rings)} streams" if len(rings) > 1 else ""
+    with phase(f"streaming {duration:g} s of speech in real time{streams}", round(duration), "s") as advance:
         for second in range(1, round(duration) + 1):
             time.sleep(max(0.0, started + min(second, duration) - time.monotonic()))
             advance(1)
         time.sleep(max(0.0, started + duration - time.monotonic()))
-    source.stop()
-    ring.close()
-    engine.wait(timeout=duration * 20 + 60)
-    engine.stop()
+    for source, ring in zip(sources, rings):
+        source.stop()
+        ring.close()
+    for engine in engines:
+        engine.wait(timeout=duration * 20 + 60)
+        engine.stop()
+
+
+def _engines(setup: BenchSetup) -> tuple[list[StreamingEngine], list[AudioRingBuffer], TickBatcher | None]:
+    """``setup.streams`` engines, each on its own ring; batched, their ticks share one worker with
+    all the threads, else each ticks on its own scheduler thread with an equal share of them."""
+    n = setup.streams
+    rings = [AudioRingBuffer(capacity_seconds=setup.duration + 10) for _ in range(n)]
+    batcher = None
+    threads = setup.threads
+    if setup.batched and n > 1:
+        batcher = TickBatcher(StreamGenerator(setup.backend, setup.stats, setup.config), setup.threads)
+        threads = None
+    elif threads is not None:
+        threads = max(1, threads // n)
+    engines = [
+        StreamingEngine(setup.backend, setup.stats, setup.shape, setup.style, setup.config, ring,
+                        noise=SeededNoise(setup.seed + i), threads=threads, batcher=batcher)
+        for i, ring in enumerate(rings)
+    ]
+    return engines, rings, batcher
 
 
 def run_bench(setup: BenchSetup, phase: Phase = silent_phase) -> BenchReport:
-    """Stream ``duration`` seconds of the bundled speech sample in real time and measure.
+    """Stream ``duration`` seconds of the bundled speech sample in real time on ``setup.streams``
+    streams at once and measure, over all of them; the first stream's frames are compared with
+    the offline reference.
 
     Seams are taken every frames_per_tick frames, which holds while no frames were skipped.
     """
     torch.manual_seed(setup.seed)
-    ring = AudioRingBuffer(capacity_seconds=setup.duration + 10)
-    engine = StreamingEngine(setup.backend, setup.stats, setup.shape, setup.style, setup.config, ring,
-                             noise=SeededNoise(setup.seed), threads=setup.threads)
-    subscription = engine.bus.subscribe(maxsize=int(setup.duration * engine.fps) + 100)
-    _stream_in_real_time(engine, ring, setup.duration, phase)
-    frames = list(subscription)
+    engines, rings, batcher = _engines(setup)
+    subscriptions = [engine.bus.subscribe(maxsize=int(setup.duration * engine.fps) + 100) for engine in engines]
+    if batcher is not None:
+        batcher.start()
+    try:
+        _stream_in_real_time(engines, rings, setup.duration, phase)
+    finally:
+        if batcher is not None:
+            batcher.stop()
+    streams = [list(subscription) for subscription in subscriptions]
+    frames = streams[0]
+    fps = engines[0].fps
 
-    audio = ring.read(0, ring.end)
-    expected = int(len(audio) / ring.rate * engine.fps)
+    audio = rings[0].read(0, rings[0].end)
     seqs = [f.seq for f in frames]
     streamed = np.array([np.concatenate([f.exp, f.pose[:4]]) for f in frames]) if frames else np.zeros((0, 54))
-    stats = engine.stats
-    compute = float(np.sum(stats.tick_ms)) / 1000
+    stats = [engine.stats for engine in engines]
+    heard = sum(ring.end for ring in rings) / rings[0].rate
+    compute = batcher.stats.busy_s if batcher is not None else float(sum(np.sum(s.tick_ms) for s in stats)) / 1000
     report = BenchReport(
-        latency_ms=_percentiles(stats.latency_ms),
-        tick_ms=_percentiles(stats.tick_ms, ("p50", "p95")),
-        rtf=round(compute / max(len(audio) / ring.rate, 1e-9), 4),
-        deadline_misses=stats.deadline_misses,
-        skipped_frames=stats.skipped_frames,
-        failed_ticks=stats.failed_ticks,
-        frames=len(frames),
-        expected_frames=expected,
-        in_order=all(b > a for a, b in zip(seqs, seqs[1:])),
+        latency_ms=_percentiles(itertools.chain.from_iterable(s.latency_ms for s in stats)),
+        tick_ms=_percentiles(itertools.chain.from_iterable(s.tick_ms for s in stats), ("p50", "p95")),
+        rtf=round(compute / max(heard, 1e-9), 4),
+        deadline_misses=sum(s.deadline_misses for s in stats),
+        skipped_frames=sum(s.skipped_frames for s in stats),
+        failed_ticks=sum(s.failed_ticks for s in stats),
+        frames=sum(len(stream) for stream in streams),
+        expected_frames=sum(int(ring.end / ring.rate * fps) for ring in rings),
+        in_order=all(all(b.seq > a.seq for a, b in zip(stream, stream[1:])) for stream in streams),
         breakdown_ms={
-            "features_p50": _percentiles(stats.features_ms, ("p50",))["p50"],
-            "sampling_p50": _percentiles(stats.sampling_ms, ("p50",))["p50"],
+            "features_p50": _percentiles(itertools.chain.from_iterable(s.features_ms for s in stats), ("p50",))["p50"],
+            "sampling_p50": _percentiles(itertools.chain.from_iterable(s.sampling_ms for s in stats), ("p50",))["p50"],
             "lookahead": setup.config.lookahead_ms,
-            "frames_per_tick_wait": (setup.config.frames_per_tick - 1) * 1000 / engine.fps,
+            "frames_per_tick_wait": (setup.config.frames_per_tick - 1) * 1000 / fps,
         },
         deviation=None,
         config={k: v for k, v in asdict(setup.config).items() if k != "dynamic_threshold"},
+        streams=setup.streams,
+        batched=batcher is not None,
+        batch_size_mean=round(float(np.mean(batcher.stats.batch_sizes)), 2) if batcher and batcher.stats.batches else 1.0,
     )
     if setup.reference and frames:
         started = time.perf_counter()
@@ -212,10 +256,10 @@ def stream_without_pacing(setup: BenchSetup, audio: np.ndarray, config: StreamCo
     ring = AudioRingBuffer(capacity_seconds=len(audio) / RATE + 1)
     ring.write(audio)
     ring.close()
-    generator = StreamGenerator(setup.backend, setup.stats, setup.shape, config, SeededNoise(setup.seed))
-    state, rows = StreamState(), []
+    generator = StreamGenerator(setup.backend, setup.stats, config)
+    state, rows = generator.start(setup.shape, setup.style, SeededNoise(setup.seed)), []
     while (plan := generator.plan(state, ring.end)) is not None:
-        out = generator.tick(ring, state, plan, setup.style)
+        out, state = generator.tick(ring, state, plan)
         rows.append(np.concatenate([out.exp, out.pose[:, :4]], axis=1))
     return np.concatenate(rows)
 

@@ -26,7 +26,8 @@ from posetalk.diffusion.noise import NoiseSource, SeededNoise
 from posetalk.stream.bus import FrameBus
 from posetalk.stream.config import StreamConfig
 from posetalk.stream.frame import Frame
-from posetalk.stream.generator import StreamGenerator, StreamState, TickOutput, TickPlan
+from posetalk.stream.batcher import TickBatcher
+from posetalk.stream.generator import StreamGenerator, TickOutput, TickPlan, TickRequest
 from posetalk.stream.overload import OverloadReporter, RateLimit
 from posetalk.stream.silence import SilenceGate
 from posetalk.stream.style_control import StyleMixer, StylePresets
@@ -75,6 +76,8 @@ class StreamingEngine:
         noise: noise source (seeded randomly by default).
         threads: intra-op CPU threads of the scheduler thread (see engine/stream/threads.py);
             None leaves torch's setting.
+        batcher: runs this stream's ticks batched with other streams' (its generator, of the same
+            backend and configuration, is then this stream's); None ticks on the scheduler thread.
     """
 
     def __init__(
@@ -89,17 +92,23 @@ class StreamingEngine:
         presets: StylePresets | None = None,
         noise: NoiseSource | None = None,
         threads: int | None = None,
+        batcher: TickBatcher | None = None,
     ) -> None:
         self.backend, self.config, self.ring = backend, config, ring
         self.threads = threads
         self.bus = bus or FrameBus()
         self.presets = presets
         self.fps = backend.config.fps
-        self.generator = StreamGenerator(backend, stats, shape, config, noise or SeededNoise())
-        self.state = StreamState()
-        self.styles = StyleMixer(style)
+        if batcher is not None and (batcher.generator.backend is not backend or batcher.generator.config != config):
+            raise ValueError("a batched stream must use the batcher's backend and configuration")
+        self.batcher = batcher
+        self.generator = batcher.generator if batcher is not None else StreamGenerator(backend, stats, config)
+        # Only the scheduler thread replaces the state; controls reach it through _apply_controls.
+        self.state = self.generator.start(shape, style, noise or SeededNoise())
         self.gate = SilenceGate(self.fps) if config.silence_gate else None
-        self.shape = self.default_shape = np.asarray(shape, np.float32)
+        self.default_shape = np.asarray(shape, np.float32)
+        self._controls: dict[str, object] = {}
+        self._controls_lock = threading.Lock()
         self.stats = StreamStats()
         self.overload = OverloadReporter(config, self.fps)
         self._failure_log = RateLimit()
@@ -135,6 +144,11 @@ class StreamingEngine:
     def audio_time(self) -> float:
         return self.state.next_frame / self.fps
 
+    @property
+    def styles(self) -> StyleMixer:
+        """The stream's style blend (thread-safe; its targets change in place)."""
+        return self.state.styles
+
     def select_style(self, name: str, transition: float = 0.5) -> None:
         """Switch to the named preset, blending over ``transition`` seconds of audio."""
         if self.presets is None:
@@ -157,18 +171,20 @@ class StreamingEngine:
 
     def set_guidance(self, audio: float | None = None, style: float | None = None) -> None:
         """Change guidance scales from the next tick on."""
-        if audio is not None:
-            self.generator.cfg_scale_audio = float(audio)
-        if style is not None:
-            self.generator.cfg_scale_style = float(style)
+        changes = {"cfg_scale_audio": audio, "cfg_scale_style": style}
+        self._control(**{name: float(value) for name, value in changes.items() if value is not None})
 
     def set_shape(self, shape: np.ndarray) -> None:
         """Change the identity (100 finite FLAME shape coefficients) from the next tick on."""
         shape = np.asarray(shape, np.float32)
         if shape.shape != (100,) or not np.all(np.isfinite(shape)):
             raise ValueError("an identity shape must be 100 finite values")
-        self.shape = shape
-        self.generator.set_shape(shape)
+        self._control(identity=shape)
+
+    def _control(self, **changes: object) -> None:
+        """Hand state changes to the scheduler thread, which applies them before its next tick."""
+        with self._controls_lock:
+            self._controls.update(changes)
 
     def pause(self) -> None:
         """Stop publishing frames; audio heard meanwhile is skipped."""
@@ -183,6 +199,12 @@ class StreamingEngine:
 
     # -- scheduler thread ---------------------------------------------------------------------
 
+    def _apply_controls(self) -> None:
+        with self._controls_lock:
+            changes, self._controls = self._controls, {}
+        if changes:
+            self.state = replace(self.state, **changes)
+
     def _plan(self) -> TickPlan | None:
         return self.generator.plan(self.state, self.ring.end if self.ring.closed else None)
 
@@ -191,15 +213,15 @@ class StreamingEngine:
         are paid before the stream starts rather than by its first frames' latency."""
         ring = AudioRingBuffer(capacity_seconds=5)
         ring.write_silence(ring.capacity)
-        state = StreamState()
-        style = self.styles.style_at(0.0)
+        state = self.generator.start(self.state.identity, self.styles.style_at(0.0), SeededNoise(0))
         for _ in range(2):
-            self.generator.tick(ring, state, self.generator.plan(state, None), style)
-        self.generator.reset_audio_statistics()
+            _, state = self.generator.tick(ring, state, self.generator.plan(state, None))
 
     def _schedule(self) -> None:
         if self.threads is not None:
             use_threads(self.threads)
+        if self.batcher is not None:
+            self.batcher.attach()
         try:
             self._warm_up()
             while not self._stop.is_set():
@@ -211,8 +233,9 @@ class StreamingEngine:
                 plan = self._plan()  # the stream may have closed while we waited
                 if plan is None:
                     break
+                self._apply_controls()
                 if self._paused.is_set():
-                    self._skip(plan.n_emit)
+                    self._skip(plan.n_emit + self._frames_past(plan))
                     continue
                 if (behind := self._frames_behind(plan)) > 0:
                     self.stats.skipped_frames += behind
@@ -221,6 +244,8 @@ class StreamingEngine:
                     continue
                 self._run_tick(plan)
         finally:
+            if self.batcher is not None:
+                self.batcher.detach()
             try:
                 self._ready.put(None, timeout=1.0)
             except queue.Full:  # the pacer has stopped too
@@ -234,27 +259,34 @@ class StreamingEngine:
         limit = self.config.max_backlog_ms
         if limit is None or self.ring.closed:
             return 0
-        backlog = self.ring.end - plan.audio_end
-        if backlog <= limit / 1000 * self.ring.rate:
+        if self.ring.end - plan.audio_end <= limit / 1000 * self.ring.rate:
             return 0
-        return int(backlog / self.generator.samples_per_frame)
+        return self._frames_past(plan)
+
+    def _frames_past(self, plan: TickPlan) -> int:
+        """Whole frames of audio heard past what the plan needs."""
+        return int(max(0, self.ring.end - plan.audio_end) / self.generator.samples_per_frame)
 
     def _skip(self, n_frames: int) -> None:
-        self.state.next_frame += n_frames
+        self.state = self.state.skipped(n_frames, self.fps)
         self.ring.mark_read(round(self.state.next_frame * self.generator.samples_per_frame))
 
     def _run_tick(self, plan: TickPlan) -> None:
         started = time.perf_counter()
         try:
-            output = self.generator.tick(self.ring, self.state, plan, self.styles.style_at(plan.first_frame / self.fps))
-            frames = self._frames(output)
+            if self.batcher is not None:
+                output, state = self.batcher.run(TickRequest(self.ring, self.state, plan))
+            else:
+                output, state = self.generator.tick(self.ring, self.state, plan)
+            frames = self._frames(output, state.identity)
+            self.state = state
         except Exception as error:  # a failed tick must not end the stream
             self.stats.failed_ticks += 1
             self.stats.last_error = f"{type(error).__name__}: {error}"
             if self._failure_log.allow():
                 log.warning("tick at frame %d failed (%s; %d failed ticks so far); holding the last good frame",
                             plan.first_frame, self.stats.last_error, self.stats.failed_ticks)
-            self.state.next_frame += plan.n_emit
+            self.state = self.state.skipped(plan.n_emit, self.fps)
             frames = self._held_frames(plan)
         else:
             self.stats.features_ms.append(output.features_ms)
@@ -273,12 +305,12 @@ class StreamingEngine:
         spf = self.generator.samples_per_frame
         return np.stack([self.ring.read(round(f * spf), round((f + 1) * spf)) for f in range(first, first + count)])
 
-    def _frames(self, output: TickOutput) -> list[Frame]:
+    def _frames(self, output: TickOutput, identity: np.ndarray) -> list[Frame]:
         exp, pose = output.exp, output.pose
         if self.gate is not None:
             exp, pose = self.gate.apply(exp, pose, self._frame_audio(output.first_frame, len(exp)))
         frames = [
-            Frame(f, (f + 0.5) / self.fps, 0.0, exp[i].astype(np.float32), pose[i].astype(np.float32), self.shape)
+            Frame(f, (f + 0.5) / self.fps, 0.0, exp[i].astype(np.float32), pose[i].astype(np.float32), identity)
             for i, f in enumerate(range(output.first_frame, output.first_frame + len(exp)))
         ]
         self._last_good = frames[-1]

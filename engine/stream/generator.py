@@ -5,7 +5,8 @@ Each tick denoises a whole model window of ``n_motions`` frames that starts ``re
 before the window (the model's previous-motion prefix) and their audio features, and emits its
 frames R .. R + ``frames_per_tick`` - 1.
 Window frames whose audio has not been heard yet get silence and indicator 0, as the model saw
-truncated clips in training. The per-stream state lives in :class:`StreamState`.
+truncated clips in training. Everything a stream carries between ticks is in its
+:class:`StreamState`, which a tick takes and returns anew.
 
 With frames_per_tick = n_motions, unlimited context and lookahead, fixed normalisation by the
 clip's statistics and the ``ddpm`` sampler, a stream reproduces the offline pipeline exactly.
@@ -15,22 +16,24 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
-from posetalk.audio.chunks import Chunk, context_frames, read_chunk, window_chunk
+from posetalk.audio.chunks import Chunk, context_frames, frame_sample, read_chunk, window_chunk
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.backends.base import ModelBackend
 from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.guidance import Guidance, guidance_for_style
-from posetalk.diffusion.noise import NoiseSource
+from posetalk.diffusion.noise import NoiseSource, RowNoise
 from posetalk.diffusion.samplers import renoise, run_sampler, spaced_steps
 from posetalk.model.motion import motion_to_coefficients, normalise_shape
 from posetalk.model.window import GuidedDenoiser, WindowConditions
 from posetalk.stream.config import StreamConfig
-from posetalk.stream.normaliser import FixedNormaliser, RunningNormaliser
+from posetalk.stream.normaliser import AudioNormaliser, FixedNormaliser, RunningNormaliser
+from posetalk.stream.style_control import StyleMixer
 
 SAMPLE_RATE = 16000
 
@@ -39,11 +42,18 @@ class NonFiniteMotion(RuntimeError):
     """A tick produced NaN or infinite motion; nothing of it may be emitted."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class StreamState:
-    """What one stream carries from tick to tick.
+    """Everything one stream carries from tick to tick: a tick takes a state and returns the next
+    (:meth:`StreamGenerator.tick`), so one generator, holding only the model and the
+    configuration, can run any number of streams. Make the first with :meth:`StreamGenerator.start`.
 
     Attributes:
+        identity: (100,) FLAME shape coefficients of the face.
+        styles: the style in force at each audio time (a blend moving between targets).
+        noise: the stream's own source of standard-normal draws.
+        normaliser: the audio normalisation statistics (of everything heard so far, or fixed).
+        cfg_scale_audio, cfg_scale_style: guidance scales.
         next_frame: index of the first frame not yet emitted.
         history: (1, <= L_p + R, d_motion) the last emitted frames, normalised, newest last.
         history_end: the frame after the newest one in ``history`` (it lags ``next_frame`` after a
@@ -52,9 +62,16 @@ class StreamState:
             pipeline reuses one x_T for every window.
         last_window: (1, L, d_motion) the previous tick's x_0 estimate (for warm starts).
         last_emitted: frames the previous tick emitted.
-        heard_until: samples already folded into the audio normaliser.
+        heard_until: the sample up to which audio has been folded into the normaliser (or
+            skipped: audio of skipped frames is never read).
     """
 
+    identity: np.ndarray
+    styles: StyleMixer
+    noise: NoiseSource
+    normaliser: AudioNormaliser
+    cfg_scale_audio: float
+    cfg_scale_style: float
     next_frame: int = 0
     history: torch.Tensor | None = None
     history_end: int = 0
@@ -63,6 +80,13 @@ class StreamState:
     last_emitted: int = 0
     heard_until: int = 0
 
+    def skipped(self, n_frames: int, fps: int) -> StreamState:
+        """The state with ``n_frames`` frames passed over unsampled (a pause, falling behind, a
+        failed tick): their audio is neither read nor folded into the normaliser, so a skip of
+        any length leaves the stream reading audio the ring still holds."""
+        next_frame = self.next_frame + n_frames
+        heard = max(self.heard_until, frame_sample(next_frame, fps))
+        return replace(self, next_frame=next_frame, heard_until=heard, last_window=None)
 
 @dataclass(frozen=True)
 class TickPlan:
@@ -96,38 +120,31 @@ class TickOutput:
 
 
 class StreamGenerator:
-    """Runs ticks for one model (through its backend), one identity and a style that may change between ticks."""
+    """Runs the ticks of streams of one model (through its backend) and one configuration; what
+    differs between streams, and changes within one, is in each stream's :class:`StreamState`."""
 
-    def __init__(
-        self, backend: ModelBackend, stats: CoefficientStats, shape: np.ndarray, config: StreamConfig, noise: NoiseSource
-    ) -> None:
-        self.backend, self.stats, self.config, self.noise = backend, stats, config, noise
+    def __init__(self, backend: ModelBackend, stats: CoefficientStats, config: StreamConfig) -> None:
+        self.backend, self.stats, self.config = backend, stats, config
         model_config = self.model_config = backend.config
         self.revision_frames = max(0, min(config.revision_frames, model_config.n_motions - config.frames_per_tick))
         self.samples_per_frame = SAMPLE_RATE / model_config.fps
-        self.set_shape(shape)
-        self.reset_audio_statistics()
         self.context_frames = context_frames(config.left_context_ms, model_config.n_prev_motions, model_config.fps)
         self.lookahead_samples = round(config.lookahead_ms / 1000 * SAMPLE_RATE)
-        self.cfg_scale_audio, self.cfg_scale_style = config.cfg_scale_audio, config.cfg_scale_style
 
-    def reset_audio_statistics(self) -> None:
-        """Forget the audio heard so far (running normalisation starts again)."""
-        if self.config.normalisation == "fixed":
-            self.normaliser: RunningNormaliser | FixedNormaliser = FixedNormaliser(
-                self.config.audio_mean, self.config.audio_std
-            )
-        else:
-            self.normaliser = RunningNormaliser()
+    def start(self, identity: np.ndarray, style: np.ndarray | None, noise: NoiseSource, next_frame: int = 0) -> StreamState:
+        """A new stream's state at frame ``next_frame``: (100,) identity, (d_style,) style or None,
+        guidance scales and normalisation from the configuration."""
+        config = self.config
+        normaliser: AudioNormaliser = (
+            FixedNormaliser(config.audio_mean, config.audio_std) if config.normalisation == "fixed" else RunningNormaliser()
+        )
+        state = StreamState(np.asarray(identity, np.float32), StyleMixer(style), noise, normaliser,
+                            config.cfg_scale_audio, config.cfg_scale_style)
+        return state.skipped(next_frame, self.model_config.fps) if next_frame else state
 
-    def set_shape(self, shape: np.ndarray) -> None:
-        """Change the identity (100 FLAME shape coefficients) from the next tick on."""
-        shape_tensor = torch.as_tensor(np.asarray(shape, np.float32), device=self.backend.device)
-        self.shape = normalise_shape(shape_tensor, self.stats)[None]
-
-    def guidance(self, style_given: bool) -> Guidance:
+    def guidance(self, state: StreamState, style_given: bool) -> Guidance:
         config = self.model_config
-        return guidance_for_style(config.guiding_conditions, style_given, self.cfg_scale_audio, self.cfg_scale_style,
+        return guidance_for_style(config.guiding_conditions, style_given, state.cfg_scale_audio, state.cfg_scale_style,
                                   self.config.cfg_mode or config.cfg_mode)
 
     def _frame_sample(self, frame: int) -> int:
@@ -158,14 +175,15 @@ class StreamGenerator:
         n_real = min(n_motions, max(0, int(audio_end / self.samples_per_frame) - window_first))
         return TickPlan(first, n_emit, n_real, audio_end, chunk.first_frame, chunk.end_frame, window_first)
 
-    def _audio_chunk(self, ring: AudioRingBuffer, plan: TickPlan, state: StreamState) -> torch.Tensor:
+    def audio_chunk(self, ring: AudioRingBuffer, plan: TickPlan, state: StreamState) -> tuple[torch.Tensor, AudioNormaliser]:
+        """(S,) the plan's chunk, normalised by the statistics of everything heard up to its end,
+        and those statistics."""
+        normaliser = state.normaliser
         if plan.audio_end > state.heard_until:
-            self.normaliser.update(ring.read(state.heard_until, plan.audio_end))
-            state.heard_until = plan.audio_end
+            normaliser = normaliser.updated(ring.read(state.heard_until, plan.audio_end))
         chunk = Chunk(plan.chunk_first_frame, plan.chunk_end_frame, plan.audio_end)
-        samples = read_chunk(lambda a, b: self.normaliser(ring.read(a, b)), chunk, self.model_config.fps)
-        ring.mark_read(self._frame_sample(plan.chunk_first_frame))
-        return torch.from_numpy(samples).to(self.backend.device)
+        samples = read_chunk(lambda a, b: normaliser(ring.read(a, b)), chunk, self.model_config.fps)
+        return torch.from_numpy(samples).to(self.backend.device), normaliser
 
     def _prefix(self, state: StreamState, features: torch.Tensor, plan: TickPlan) -> tuple[torch.Tensor, torch.Tensor]:
         """(1, L_p, d_motion) previous motion and (1, L_p, d_model) its audio features: the
@@ -186,54 +204,144 @@ class StreamGenerator:
             audio = torch.cat([audio, features[:, offset - have : offset]], dim=1)
         return motion, audio
 
-    def _initial_state(self, state: StreamState, shape: tuple[int, ...]) -> tuple[torch.Tensor, list[int]]:
-        schedule, config = self.backend.schedule, self.config
+    def _initial_sample(self, state: StreamState, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+        """The stream's x_T (drawn at its first tick), where this tick's sampling starts, and its steps."""
+        schedule, config, device = self.backend.schedule, self.config, self.backend.device
         T = schedule.num_steps
-        if state.x_T is None:
-            state.x_T = self.noise(shape).to(self.backend.device)
+        x_T = state.x_T if state.x_T is not None else state.noise(shape).to(device)
         if config.warm_start is not None and state.last_window is not None:
             start = max(1, round(config.warm_start * T))
             shifted = state.last_window[:, state.last_emitted :]
             guess = torch.cat([shifted, torch.zeros_like(state.last_window[:, : state.last_emitted])], dim=1)
-            x = renoise(guess, start, schedule, self.noise(shape).to(guess))
+            x = renoise(guess, start, schedule, state.noise(shape).to(guess))
         else:
-            start, x = T, state.x_T
+            start, x = T, x_T
         steps = list(range(start, 0, -1)) if config.sampler == "ddpm" else spaced_steps(T, min(config.steps, start), start)
-        return x, steps
+        return x_T, x, steps
+
+    def tick(self, ring: AudioRingBuffer, state: StreamState, plan: TickPlan) -> tuple[TickOutput, StreamState]:
+        """The plan's frames and the stream's next state (``state`` itself is left as it was);
+        the ring must hold plan.audio_end."""
+        result = self.tick_many([TickRequest(ring, state, plan)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     @torch.inference_mode()
-    def tick(self, ring: AudioRingBuffer, state: StreamState, plan: TickPlan, style: np.ndarray | None) -> TickOutput:
-        """Generate the plan's frames and advance ``state``; the ring must hold plan.audio_end."""
-        config, model_config = self.config, self.model_config
+    def tick_many(self, requests: Sequence[TickRequest]) -> list[tuple[TickOutput, StreamState] | Exception]:
+        """Ticks of several streams, those that can share them (same chunk length, steps and
+        guidance: every stream in step) batched into one encoder call and one denoiser call per
+        step. Each stream draws its noise from its own source, so its frames are those it would get
+        ticking alone, up to float rounding. A stream whose tick fails gets its exception in its
+        slot; the others are unaffected."""
+        results: list[tuple[TickOutput, StreamState] | Exception | None] = [None] * len(requests)
+        groups: dict[tuple, list[_PreparedTick]] = {}
+        for i, request in enumerate(requests):
+            try:
+                prepared = self._prepare(i, request)
+            except Exception as error:  # one stream's bad audio must not fail the others
+                results[i] = error
+                continue
+            groups.setdefault(prepared.group_key, []).append(prepared)
+        for group in groups.values():
+            try:
+                outcomes = self._tick_group(group)
+            except Exception as error:
+                outcomes = [error] * len(group)
+            for prepared, outcome in zip(group, outcomes):
+                results[prepared.index] = outcome
+        return results
+
+    def _prepare(self, index: int, request: TickRequest) -> _PreparedTick:
+        """A stream's part of a tick before the networks run: its audio chunk, style and start noise."""
+        ring, state, plan = request.ring, request.state, request.plan
+        chunk, normaliser = self.audio_chunk(ring, plan, state)
+        ring.mark_read(self._frame_sample(plan.chunk_first_frame))
+        style = state.styles.style_at(plan.first_frame / self.model_config.fps)
+        x_T, x, steps = self._initial_sample(state, (1, self.model_config.n_motions, self.model_config.motion_dim))
+        guidance = self.guidance(state, style is not None)
+        return _PreparedTick(index, request, chunk, normaliser, style, x_T, x, steps,
+                             (chunk.shape[0], tuple(steps), guidance))
+
+    def _tick_group(self, group: list[_PreparedTick]) -> list[tuple[TickOutput, StreamState] | Exception]:
+        """One batched tick of streams with the same chunk length, steps and guidance."""
+        config, model_config, device = self.config, self.model_config, self.backend.device
         started = time.perf_counter()
-        chunk = self._audio_chunk(ring, plan, state)
-        features = self.backend.audio_features(chunk[None], plan.chunk_end_frame - plan.chunk_first_frame)
-        offset = plan.window_first_frame - plan.chunk_first_frame
-        window_audio = features[:, offset : offset + model_config.n_motions]
-        prev_motion, prev_audio = self._prefix(state, features, plan)
-        indicator = None
-        if model_config.use_indicator:
-            indicator = torch.zeros(1, model_config.n_motions, device=self.backend.device)
-            indicator[:, : plan.n_real] = 1
-        style_tensor = None if style is None else torch.as_tensor(style, dtype=torch.float32, device=self.backend.device)[None]
-        conditions = WindowConditions(window_audio, prev_motion, prev_audio, self.shape, style_tensor, indicator)
+        first = group[0]
+        n_chunk_frames = first.request.plan.chunk_end_frame - first.request.plan.chunk_first_frame
+        features = self.backend.audio_features(torch.stack([p.chunk for p in group]), n_chunk_frames)
+        window_audio, prev_motion, prev_audio, indicator = [], [], [], []
+        for row, prepared in enumerate(group):
+            state, plan = prepared.request.state, prepared.request.plan
+            offset = plan.window_first_frame - plan.chunk_first_frame
+            window_audio.append(features[row : row + 1, offset : offset + model_config.n_motions])
+            motion, audio = self._prefix(state, features[row : row + 1], plan)
+            prev_motion.append(motion)
+            prev_audio.append(audio)
+            indicator.append(torch.arange(model_config.n_motions, device=device)[None] < plan.n_real)
+        identity = torch.as_tensor(np.stack([p.request.state.identity for p in group]), device=device)
+        styles = None if first.style is None else torch.as_tensor(np.stack([p.style for p in group]), device=device)
+        conditions = WindowConditions(
+            torch.cat(window_audio), torch.cat(prev_motion), torch.cat(prev_audio), normalise_shape(identity, self.stats),
+            None if styles is None else styles.float(),
+            torch.cat(indicator).float() if model_config.use_indicator else None,
+        )
         features_done = time.perf_counter()
 
-        denoiser = GuidedDenoiser(self.backend, conditions, self.guidance(style is not None), config.dynamic_threshold)
-        x, steps = self._initial_state(state, (1, model_config.n_motions, model_config.motion_dim))
-        window = run_sampler(config.sampler, denoiser, x, self.backend.schedule, model_config.target, steps, self.noise, config.eta)
+        denoiser = GuidedDenoiser(self.backend, conditions, first.group_key[2], config.dynamic_threshold)
+        noise = RowNoise([p.request.state.noise for p in group])
+        windows = run_sampler(config.sampler, denoiser, torch.cat([p.x for p in group]), self.backend.schedule,
+                              model_config.target, first.steps, noise, config.eta)
+        done = time.perf_counter()
+        features_ms, sampling_ms = (features_done - started) * 1000, (done - features_done) * 1000
+        return [self._finish(p, windows[row : row + 1], features_ms, sampling_ms) for row, p in enumerate(group)]
+
+    def _finish(
+        self, prepared: _PreparedTick, window: torch.Tensor, features_ms: float, sampling_ms: float
+    ) -> tuple[TickOutput, StreamState] | Exception:
+        """A stream's frames and next state from its (1, L, d_motion) sampled window."""
+        state, plan, model_config = prepared.request.state, prepared.request.plan, self.model_config
         if not torch.isfinite(window).all():
-            raise NonFiniteMotion(f"tick at frame {plan.first_frame} produced non-finite motion")
+            return NonFiniteMotion(f"tick at frame {plan.first_frame} produced non-finite motion")
         emitted = window[:, plan.n_revised : plan.n_revised + plan.n_emit]
         contiguous = state.history is not None and state.history_end == plan.first_frame
         history = torch.cat([state.history, emitted], dim=1) if contiguous else emitted
-        state.history = history[:, -(model_config.n_prev_motions + self.revision_frames) :]
-        state.history_end = plan.first_frame + plan.n_emit
-        state.last_window, state.last_emitted = window, plan.n_emit
-        state.next_frame += plan.n_emit
         exp, pose = motion_to_coefficients(emitted[0], self.stats, model_config.predict_head_pose)
-        done = time.perf_counter()
-        return TickOutput(
-            plan.first_frame, exp.cpu().numpy(), pose.cpu().numpy(),
-            (features_done - started) * 1000, (done - features_done) * 1000, len(steps),
+        output = TickOutput(plan.first_frame, exp.cpu().numpy(), pose.cpu().numpy(), features_ms, sampling_ms,
+                            len(prepared.steps))
+        return output, replace(
+            state,
+            normaliser=prepared.normaliser,
+            heard_until=max(state.heard_until, plan.audio_end),
+            next_frame=state.next_frame + plan.n_emit,
+            history=history[:, -(model_config.n_prev_motions + self.revision_frames) :],
+            history_end=plan.first_frame + plan.n_emit,
+            x_T=prepared.x_T,
+            last_window=window,
+            last_emitted=plan.n_emit,
         )
+
+
+@dataclass(frozen=True)
+class TickRequest:
+    """One stream's tick: its audio, its state and the plan for it."""
+
+    ring: AudioRingBuffer
+    state: StreamState
+    plan: TickPlan
+
+
+@dataclass(frozen=True)
+class _PreparedTick:
+    """A request with what it needs before the networks run; ``group_key`` says which requests
+    can share a batch (chunk samples, steps, guidance)."""
+
+    index: int
+    request: TickRequest
+    chunk: torch.Tensor
+    normaliser: AudioNormaliser
+    style: np.ndarray | None
+    x_T: torch.Tensor
+    x: torch.Tensor
+    steps: list[int]
+    group_key: tuple

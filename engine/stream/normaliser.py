@@ -9,42 +9,40 @@ this deviates from whole-clip normalisation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 STD_FLOOR = 0.01
 """Smallest std used: roughly -40 dBFS, quieter than any speech the model was trained on."""
 
 
+@dataclass(frozen=True)
 class RunningNormaliser:
-    """Mean and unbiased std over all samples seen, updated block by block."""
+    """Mean and unbiased std over all samples seen; a value, each block giving a new one."""
 
-    def __init__(self, std_floor: float = STD_FLOOR) -> None:
-        self.count = 0
-        self._mean = 0.0
-        self._m2 = 0.0
-        self.std_floor = std_floor
+    count: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    std_floor: float = STD_FLOOR
 
-    def update(self, block: np.ndarray) -> None:
-        """Fold (S,) new samples into the statistics (Chan et al.'s parallel Welford update)."""
+    def updated(self, block: np.ndarray) -> RunningNormaliser:
+        """These statistics with (S,) new samples folded in (Chan et al.'s parallel Welford update)."""
         n = block.size
         if n == 0:
-            return
+            return self
         block = block.astype(np.float64)
         mean = float(block.mean())
         m2 = float(((block - mean) ** 2).sum())
         total = self.count + n
-        delta = mean - self._mean
-        self._mean += delta * n / total
-        self._m2 += m2 + delta * delta * self.count * n / total
-        self.count = total
-
-    @property
-    def mean(self) -> float:
-        return self._mean
+        delta = mean - self.mean
+        return replace(
+            self, count=total, mean=self.mean + delta * n / total, m2=self.m2 + m2 + delta * delta * self.count * n / total
+        )
 
     @property
     def std(self) -> float:
-        variance = self._m2 / (self.count - 1) if self.count > 1 else 0.0
+        variance = self.m2 / (self.count - 1) if self.count > 1 else 0.0
         return max(float(np.sqrt(variance)), self.std_floor)
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
@@ -52,14 +50,19 @@ class RunningNormaliser:
         return ((samples - self.mean) / (self.std + 1e-5)).astype(np.float32)
 
 
+@dataclass(frozen=True)
 class FixedNormaliser:
     """Normalisation by given statistics (e.g. measured on a calibration recording)."""
 
-    def __init__(self, mean: float, std: float) -> None:
-        self.mean, self.std = mean, std
+    mean: float
+    std: float
 
-    def update(self, block: np.ndarray) -> None:
+    def updated(self, block: np.ndarray) -> FixedNormaliser:
         """Fixed statistics ignore new audio."""
+        return self
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         return ((samples - self.mean) / (self.std + 1e-5)).astype(np.float32)
+
+
+AudioNormaliser = RunningNormaliser | FixedNormaliser
