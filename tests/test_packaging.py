@@ -12,17 +12,19 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSET_PACKAGES = {"posetalk.shaders": "shaders", "posetalk.viewer": "clients/web"}
+MAPPED_PACKAGES = {**ASSET_PACKAGES, "posetalk.export": "export"}
+"""Sub-packages from folders of their own beside engine/: the asset packages and the ONNX export."""
 
 
 def test_every_subpackage_is_listed_in_pyproject() -> None:
     settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert settings["package-dir"] == {"posetalk": "engine", **ASSET_PACKAGES}
+    assert settings["package-dir"] == {"posetalk": "engine", **MAPPED_PACKAGES}
     on_disk = {
         ".".join(("posetalk", *init.parent.relative_to(ROOT / "engine").parts))
         for init in (ROOT / "engine").rglob("__init__.py")
     }
-    assert set(settings["packages"]) == on_disk | set(ASSET_PACKAGES)
-    assert all((ROOT / folder / "__init__.py").is_file() for folder in ASSET_PACKAGES.values())
+    assert set(settings["packages"]) == on_disk | set(MAPPED_PACKAGES)
+    assert all((ROOT / folder / "__init__.py").is_file() for folder in MAPPED_PACKAGES.values())
 
 
 def test_import_name_is_posetalk() -> None:
