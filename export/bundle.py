@@ -4,7 +4,9 @@ Layout (format version 1)::
 
     BUNDLE/manifest.json   format, format_version, opset, precision, the DenoiserConfig fields,
                            schedule {kind, steps}, samples_per_frame, max_audio_frames, graphs
-                           {name: {file, precision, inputs, outputs}}, source_sha256, files {name: sha256}
+                           {name: {file, precision, inputs, outputs}}, source_sha256 (of the checkpoint
+                           file, or of the weights for a model without one), source_checkpoint (its
+                           path when exported, or null), files {name: sha256}
     BUNDLE/arrays.npz      the learned embeddings (start_motion, start_audio[, null_audio][, null_style])
                            and the schedule's buffers (schedule_betas, ... as the checkpoint had them)
     BUNDLE/audio.onnx, memory.onnx, denoise.onnx
@@ -62,6 +64,7 @@ class Bundle:
     precision: Precision
     opset: int
     source_sha256: str
+    source_checkpoint: Path | None
 
 
 def sha256(path: Path) -> str:
@@ -180,4 +183,5 @@ def load_bundle(folder: str | Path) -> Bundle:
         _field(manifest, path, "samples_per_frame", int), _field(manifest, path, "max_audio_frames", int),
         _field(manifest, path, "precision", str), _field(manifest, path, "opset", int),
         _field(manifest, path, "source_sha256", str),
+        None if manifest.get("source_checkpoint") is None else Path(_field(manifest, path, "source_checkpoint", str)),
     )

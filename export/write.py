@@ -28,8 +28,12 @@ def bundle_specs(model: DiffPoseTalk, precision: Precision) -> dict[str, GraphSp
     return specs
 
 
-def export_bundle(model: DiffPoseTalk, folder: str | Path, source_sha256: str, precision: Precision = "fp32") -> Bundle:
+def export_bundle(model: DiffPoseTalk, folder: str | Path, source_sha256: str, precision: Precision = "fp32",
+                  checkpoint: Path | None = None) -> Bundle:
     """Export ``model`` (on the CPU, in eval mode) to a new bundle at ``folder``; returns it, loaded.
+
+    ``source_sha256`` is the SHA-256 of ``checkpoint``, the file the model was loaded from (or of
+    its weights, :func:`posetalk.backends.onnx_cache.weights_sha256`, for a model without one).
 
     The folder is written beside its destination and renamed into place when complete, so a
     failed export leaves nothing behind.
@@ -56,7 +60,7 @@ def export_bundle(model: DiffPoseTalk, folder: str | Path, source_sha256: str, p
             "max_audio_frames": max_audio_frames(model),
             "graphs": {name: {"file": GRAPH_FILES[name], "precision": "fp32" if name == "audio" else precision,
                               "inputs": list(spec.inputs), "outputs": list(spec.outputs)} for name, spec in specs.items()},
-            "source_sha256": source_sha256,
+            "source_sha256": source_sha256, "source_checkpoint": None if checkpoint is None else str(checkpoint.resolve()),
         })
         staging.rename(folder)
     except BaseException:

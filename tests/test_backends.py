@@ -2,63 +2,57 @@
 
 Each backend is checked operation by operation against :class:`TorchBackend` without its fast
 path (PyTorch's own decoder at every step, as the published code runs it), on the published
-fixtures' weights.
+fixtures' weights: torch with its cached cross-attention, and ONNX Runtime over the exported bundle.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
-from posetalk.backends.base import ModelBackend, person_features
+from posetalk.backends.base import ModelBackend
 from posetalk.backends.torch_backend import TorchBackend
 from posetalk.checkpoint.models import load_denoiser
+from posetalk.export.check import denoiser_inputs, denoise_once
 from tests.conftest import fixture_id, official_fixture_dirs, require_fixture
+from tests.onnx_support import session_backend
 
 FOLDERS = official_fixture_dirs()
 by_folder = pytest.mark.parametrize("folder", FOLDERS, ids=[fixture_id(f) for f in FOLDERS])
-FAST_PATH_TOLERANCE = 1e-5
+BACKENDS = ("torch", "onnxruntime")
+by_backend = pytest.mark.parametrize("kind", BACKENDS)
+TOLERANCE = {"torch": 1e-5, "onnxruntime": 1e-5}
+"""Largest deviation from the published decoder, by backend (both measure below 1e-6)."""
 
 
-def _inputs(backend: ModelBackend, batch: int, seed: int = 0) -> dict[str, torch.Tensor | None]:
-    config = backend.config
-    g = torch.Generator().manual_seed(seed)
-    shape = torch.randn(batch, 100, generator=g)
-    style = torch.randn(batch, config.d_style, generator=g) if config.use_style else None
-    return {
-        "x_t": torch.randn(batch, config.n_motions, config.motion_dim, generator=g),
-        "step": torch.randint(1, config.n_diff_steps + 1, (batch,), generator=g),
-        "person": person_features(config, backend.embeddings, shape, style),
-        "prev_motion": torch.randn(batch, config.n_prev_motions, config.motion_dim, generator=g),
-        "indicator": torch.ones(batch, config.n_motions) if config.use_indicator else None,
-        "prev_audio": torch.randn(batch, config.n_prev_motions, config.feature_dim, generator=g),
-        "audio": torch.randn(batch, config.n_motions, config.feature_dim, generator=g),
-    }
-
-
-def _denoise(backend: ModelBackend, inputs: dict[str, torch.Tensor | None]) -> torch.Tensor:
-    audio = backend.condition(inputs["prev_audio"], inputs["audio"])
-    with torch.no_grad():
-        return backend.denoise(inputs["x_t"], inputs["step"], inputs["person"], inputs["prev_motion"],
-                               inputs["indicator"], audio)
-
-
-@by_folder
-def test_torch_memory_cache_matches_the_published_decoder(folder) -> None:
+def _backend(kind: str, folder: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelBackend, TorchBackend]:
+    """The backend under test and the published decoder's reference, on the fixture's weights."""
     model = load_denoiser(require_fixture(folder / "denoiser.pt"))
-    reference, fast = TorchBackend(model, cache_memory=False), TorchBackend(model, cache_memory=True)
-    inputs = _inputs(reference, batch=3)
-    expected, got = _denoise(reference, inputs), _denoise(fast, inputs)
-    config = model.config
-    assert expected.shape == (3, config.n_prev_motions + config.n_motions, config.motion_dim)
-    deviation = (got - expected).abs().max().item()
-    assert deviation <= FAST_PATH_TOLERANCE, f"cached cross-attention deviates by {deviation:.2e}"
+    backend = TorchBackend(model, cache_memory=True) if kind == "torch" else session_backend(tmp_path_factory, model)
+    return backend, TorchBackend(model, cache_memory=False)
 
 
+@by_backend
 @by_folder
-def test_rows_of_a_batch_are_independent(folder) -> None:
+def test_backend_matches_the_published_decoder(folder, kind, tmp_path_factory) -> None:
+    backend, reference = _backend(kind, folder, tmp_path_factory)
+    inputs = denoiser_inputs(reference, batch=3)
+    expected, got = denoise_once(reference, inputs), denoise_once(backend, inputs)
+    config = reference.config
+    assert got.shape == expected.shape == (3, config.n_prev_motions + config.n_motions, config.motion_dim)
+    assert got.device == backend.device and got.dtype == torch.float32
+    deviation = (got - expected).abs().max().item()
+    assert deviation <= TOLERANCE[kind], f"{kind} deviates from the published decoder by {deviation:.2e}"
+
+
+@by_backend
+@by_folder
+def test_rows_of_a_batch_are_independent(folder, kind, tmp_path_factory) -> None:
     """One call may carry several streams' branches: a row's result cannot depend on its neighbours."""
-    backend = TorchBackend(load_denoiser(require_fixture(folder / "denoiser.pt")))
-    together = _denoise(backend, _inputs(backend, batch=4))
-    alone = _denoise(backend, {k: None if v is None else v[1:2] for k, v in _inputs(backend, batch=4).items()})
-    torch.testing.assert_close(alone, together[1:2], rtol=0, atol=FAST_PATH_TOLERANCE)
+    backend, _ = _backend(kind, folder, tmp_path_factory)
+    inputs = denoiser_inputs(backend, batch=4)
+    together = denoise_once(backend, inputs)
+    alone = denoise_once(backend, {k: None if v is None else v[1:2] for k, v in inputs.items()})
+    torch.testing.assert_close(alone, together[1:2], rtol=0, atol=TOLERANCE[kind])

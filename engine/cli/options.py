@@ -20,8 +20,11 @@ if TYPE_CHECKING:  # these import torch
     from posetalk.pipeline.model_files import LoadedModel, ModelFiles
     from posetalk.pipeline.offline import Coefficients, SamplingOptions
 
-BACKENDS = ("torch",)
-"""Inference backends, the first the default."""
+BACKENDS = ("torch", "onnxruntime", "auto")
+"""Inference backends, the first the default; ``auto`` is onnxruntime where it and the exporter
+import, else torch."""
+ONNX_EXTRA = "pip install -e '.[onnx]' (onnx, onnxscript, onnxruntime)"
+"""How to get the onnxruntime backend and the exporter, for error messages."""
 STREAM_DEFAULTS = StreamConfig()
 """The streaming defaults: the command line offers the dataclass's own."""
 LIVE_MAX_BACKLOG_MS = 1000.0
@@ -91,11 +94,35 @@ def device_from_args(args: argparse.Namespace) -> torch.device:
     return device
 
 
+def onnx_importable() -> bool:
+    """Whether onnxruntime and the exporter (onnx, onnxscript) are installed."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx", "onnxscript"))
+
+
 def backend_from_args(args: argparse.Namespace, model: DiffPoseTalk) -> ModelBackend:
-    """The backend ``--backend`` names, running ``model``."""
+    """The backend ``--backend`` names, running ``model``: torch itself, or ONNX Runtime over the
+    model's bundle, exported once into the cache (:mod:`posetalk.backends.onnx_cache`) and run
+    with as many threads as torch was given."""
     from posetalk.backends.torch_backend import TorchBackend
 
-    return TorchBackend(model, cache_memory=not args.no_cache_memory)
+    backend = args.backend
+    if backend == "auto":
+        backend = "onnxruntime" if onnx_importable() else "torch"
+    if backend == "torch":
+        return TorchBackend(model, cache_memory=not args.no_cache_memory)
+    if not onnx_importable():
+        raise PosetalkError(f"--backend onnxruntime needs onnxruntime, onnx and onnxscript: {ONNX_EXTRA}")
+    import torch
+
+    from posetalk.backends.onnx_cache import cached_bundle
+    from posetalk.backends.onnxruntime_backend import OnnxRuntimeBackend
+
+    try:
+        return OnnxRuntimeBackend(cached_bundle(model), model.device, threads=torch.get_num_threads())
+    except ValueError as error:
+        raise PosetalkError(f"--backend onnxruntime: {error}") from None
 
 
 def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) -> SamplingOptions:
