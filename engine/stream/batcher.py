@@ -2,12 +2,11 @@
 batch (one speech-encoder call and one denoiser call per step for all of them).
 
 Each stream's scheduler thread still waits for its own audio and hands its tick over with
-:meth:`TickBatcher.run`, which blocks until the tick is done. Ticks are grouped by deadline: a
-tick's frames are due a budget (its frames' worth of audio) after its audio arrived, so the worker,
-given the most urgent waiting tick, gathers the ticks of other streams for as long as that one can
-still wait — its budget less the time a batch takes — or until every stream has one in, then runs
-them all through :meth:`StreamGenerator.tick_many`. Streams whose audio arrives out of step thus
-share batches instead of queueing behind each other's ticks.
+:meth:`TickBatcher.run`, which blocks until the tick is done. Ticks are grouped by deadline: the
+worker, given the most urgent waiting tick, gathers the ticks of other streams for up to one budget
+(frames per tick / fps) after that tick's audio arrived, or until every stream has one in, then
+runs them all through :meth:`StreamGenerator.tick_many`. Streams whose audio arrives out of step
+thus share batches instead of queueing behind each other's ticks.
 """
 
 from __future__ import annotations
@@ -18,15 +17,11 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from posetalk.stream.generator import StreamGenerator, StreamState, TickOutput, TickRequest
 from posetalk.stream.threads import use_threads
 
 MAX_BATCH = 64
 """Most ticks in one batch (a bound on memory; far above what a CPU carries in real time)."""
-RECENT_BATCHES = 20
-"""Batches whose compute times estimate the next one's."""
 
 
 @dataclass
@@ -93,13 +88,13 @@ class TickBatcher:
             self._streams -= 1
 
     def _gather_until(self, first_arrival: float) -> float:
-        """When the batch must start: the first tick's budget (its frames' worth of audio) less
-        the time a batch takes (1.25 x the p95 of recent ones), counted from its audio's arrival."""
+        """When the batch must start: one budget (the first tick's frames' worth of audio) after that
+        tick's audio arrived. Streams tick once a budget, so by then every stream in step has one in;
+        waiting less (budget minus the batch's compute) left batches half full and measured worse
+        (docs/benchmarks.md)."""
         config = self.generator.config
         budget = config.frames_per_tick / self.generator.model_config.fps
-        recent = self.stats.batch_ms[-RECENT_BATCHES:]
-        compute = 1.25 * float(np.percentile(recent, 95)) / 1000 if recent else budget
-        return first_arrival + max(0.0, budget - compute)
+        return first_arrival + budget
 
     def _take(self) -> list[tuple[float, TickRequest, Future]]:
         """The ticks of the next batch, most urgent first: the first waiting tick, and every
