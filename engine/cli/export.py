@@ -37,9 +37,12 @@ def _require_onnx() -> None:
 
 
 def run_onnx(args: argparse.Namespace) -> int:
+    from posetalk.cli.outputs import writable_folder
+
     _require_onnx()
     if args.output.exists():
         raise PosetalkError(f"{args.output} exists; choose a new bundle folder")
+    writable_folder(args.output.parent)
     from posetalk.checkpoint.models import load_denoiser
     from posetalk.export.bundle import sha256
     from posetalk.export.write import export_bundle
