@@ -49,7 +49,7 @@ def _setup(args: argparse.Namespace, threads: int):
     config = stream_config_from_args(args)
     if args.model_size is None:
         loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-        return BenchSetup(backend_from_args(args, loaded.model), loaded.stats, loaded.shape, loaded.style, config, args.duration,
+        return BenchSetup(backend_from_args(args, loaded.model, threads), loaded.stats, loaded.shape, loaded.style, config, args.duration,
                           not args.no_reference, _seed(args), threads)
     if args.checkpoint or args.model_dir:
         raise PosetalkError("--model-size measures a random-weight architecture; it cannot go with a model")
@@ -57,7 +57,7 @@ def _setup(args: argparse.Namespace, threads: int):
     unit = {f"{k}_{s}": (np.zeros if s == "mean" else np.ones)(n, np.float32)
             for k, n in (("exp", 50), ("pose", 6), ("shape", 100)) for s in ("mean", "std")}
     style = np.random.default_rng(0).standard_normal(model.config.d_style).astype(np.float32)
-    return BenchSetup(backend_from_args(args, model), CoefficientStats(**unit), np.zeros(100, np.float32), style, config, args.duration,
+    return BenchSetup(backend_from_args(args, model, threads), CoefficientStats(**unit), np.zeros(100, np.float32), style, config, args.duration,
                       not args.no_reference, _seed(args), threads)
 
 

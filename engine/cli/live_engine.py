@@ -42,5 +42,5 @@ def build_live_engine(args: argparse.Namespace, ring: AudioRingBuffer) -> Stream
     styles = args.styles or loaded.files.styles
     presets = StylePresets(styles, loaded.model.config.d_style) if styles else None
     print(describe_stream(config, args.backend, str(device), threads, args.seed), flush=True)
-    return StreamingEngine(backend_from_args(args, loaded.model), loaded.stats, loaded.shape, loaded.style, config, ring,
+    return StreamingEngine(backend_from_args(args, loaded.model, threads), loaded.stats, loaded.shape, loaded.style, config, ring,
                            presets=presets, noise=SeededNoise(args.seed), threads=threads)

@@ -101,10 +101,11 @@ def onnx_importable() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx", "onnxscript"))
 
 
-def backend_from_args(args: argparse.Namespace, model: DiffPoseTalk) -> ModelBackend:
+def backend_from_args(args: argparse.Namespace, model: DiffPoseTalk, threads: int | None = None) -> ModelBackend:
     """The backend ``--backend`` names, running ``model``: torch itself, or ONNX Runtime over the
     model's bundle, exported once into the cache (:mod:`posetalk.backends.onnx_cache`) and run
-    with as many threads as torch was given."""
+    with ``threads`` intra-op threads, those the stream's worker gets (None: ONNX Runtime's default,
+    one per core). The calling thread's torch setting is no guide: a streaming command makes it serial."""
     from posetalk.backends.torch_backend import TorchBackend
 
     backend = args.backend
@@ -114,13 +115,11 @@ def backend_from_args(args: argparse.Namespace, model: DiffPoseTalk) -> ModelBac
         return TorchBackend(model, cache_memory=not args.no_cache_memory)
     if not onnx_importable():
         raise PosetalkError(f"--backend onnxruntime needs onnxruntime, onnx and onnxscript: {ONNX_EXTRA}")
-    import torch
-
     from posetalk.backends.onnx_cache import cached_bundle
     from posetalk.backends.onnxruntime_backend import OnnxRuntimeBackend
 
     try:
-        return OnnxRuntimeBackend(cached_bundle(model), model.device, threads=torch.get_num_threads())
+        return OnnxRuntimeBackend(cached_bundle(model), model.device, threads=threads)
     except ValueError as error:
         raise PosetalkError(f"--backend onnxruntime: {error}") from None
 
