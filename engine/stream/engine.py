@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from posetalk.audio.chunks import frame_sample
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.backends.base import ModelBackend
 from posetalk.checkpoint.arrays import CoefficientStats
@@ -269,7 +270,7 @@ class StreamingEngine:
 
     def _skip(self, n_frames: int) -> None:
         self.state = self.state.skipped(n_frames, self.fps)
-        self.ring.mark_read(round(self.state.next_frame * self.generator.samples_per_frame))
+        self.ring.mark_read(frame_sample(self.state.next_frame, self.fps))
 
     def _run_tick(self, plan: TickPlan) -> None:
         started = time.perf_counter()

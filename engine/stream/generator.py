@@ -147,9 +147,6 @@ class StreamGenerator:
         return guidance_for_style(config.guiding_conditions, style_given, state.cfg_scale_audio, state.cfg_scale_style,
                                   self.config.cfg_mode or config.cfg_mode)
 
-    def _frame_sample(self, frame: int) -> int:
-        return round(frame * self.samples_per_frame)
-
     def plan(self, state: StreamState, stream_end: int | None) -> TickPlan | None:
         """The next tick, or None when a closed stream has emitted every frame.
 
@@ -159,7 +156,7 @@ class StreamGenerator:
         n_motions, k = self.model_config.n_motions, self.config.frames_per_tick
         first = state.next_frame
         window_first = first - min(self.revision_frames, first)
-        audio_end = self._frame_sample(first + k) + self.lookahead_samples
+        audio_end = frame_sample(first + k, self.model_config.fps) + self.lookahead_samples
         n_emit = k
         pad_to = window_first + n_motions
         if stream_end is not None:
@@ -256,12 +253,11 @@ class StreamGenerator:
         """A stream's part of a tick before the networks run: its audio chunk, style and start noise."""
         ring, state, plan = request.ring, request.state, request.plan
         chunk, normaliser = self.audio_chunk(ring, plan, state)
-        ring.mark_read(self._frame_sample(plan.chunk_first_frame))
+        ring.mark_read(frame_sample(plan.chunk_first_frame, self.model_config.fps))
         style = state.styles.style_at(plan.first_frame / self.model_config.fps)
         x_T, x, steps = self._initial_sample(state, (1, self.model_config.n_motions, self.model_config.motion_dim))
         guidance = self.guidance(state, style is not None)
-        return _PreparedTick(index, request, chunk, normaliser, style, x_T, x, steps,
-                             (chunk.shape[0], tuple(steps), guidance))
+        return _PreparedTick(index, request, chunk, normaliser, style, x_T, x, steps, guidance)
 
     def _tick_group(self, group: list[_PreparedTick]) -> list[tuple[TickOutput, StreamState] | Exception]:
         """One batched tick of streams with the same chunk length, steps and guidance."""
@@ -288,7 +284,7 @@ class StreamGenerator:
         )
         features_done = time.perf_counter()
 
-        denoiser = GuidedDenoiser(self.backend, conditions, first.group_key[2], config.dynamic_threshold)
+        denoiser = GuidedDenoiser(self.backend, conditions, first.guidance, config.dynamic_threshold)
         noise = RowNoise([p.request.state.noise for p in group])
         windows = run_sampler(config.sampler, denoiser, torch.cat([p.x for p in group]), self.backend.schedule,
                               model_config.target, first.steps, noise, config.eta)
@@ -333,8 +329,7 @@ class TickRequest:
 
 @dataclass(frozen=True)
 class _PreparedTick:
-    """A request with what it needs before the networks run; ``group_key`` says which requests
-    can share a batch (chunk samples, steps, guidance)."""
+    """A request with what it needs before the networks run."""
 
     index: int
     request: TickRequest
@@ -344,4 +339,9 @@ class _PreparedTick:
     x_T: torch.Tensor
     x: torch.Tensor
     steps: list[int]
-    group_key: tuple
+    guidance: Guidance
+
+    @property
+    def group_key(self) -> tuple:
+        """Requests with equal keys can share a batch: chunk samples, steps, guidance."""
+        return self.chunk.shape[0], tuple(self.steps), self.guidance
