@@ -66,6 +66,7 @@ CASES: dict[str, tuple[list[str], str]] = {
     "live: zero steps": ([*LIVE, "--file", SPEECH, "--steps", "0"], "steps"),
     "live: negative threads": ([*LIVE, "--file", SPEECH, "--threads", "-2"], "--threads"),
     "live: negative duration": ([*LIVE, "--file", SPEECH, "--duration", "-1"], "--duration"),
+    "live: negative unheard silence": ([*LIVE, "--file", SPEECH, "--encode-unheard", "-5"], "unheard silence"),
     "serve: busy port": (["serve", "--source", SPEECH, "--port", "{port}"], "already in use"),
     "serve: foreign interface": (["serve", "--source", SPEECH, "--host", "192.0.2.1", "--port", "0"],
                                  "not an address"),
@@ -108,6 +109,7 @@ CASES: dict[str, tuple[list[str], str]] = {
 MALFORMED = {
     # argparse's own errors: the usage line, then one error line, exit 2
     "live: steps not a number": ["live", "--steps", "many"],
+    "serve: unheard silence neither ms nor window": ["serve", "--encode-unheard", "all"],
     "render: size not WIDTHxHEIGHT": ["render", SPEECH, "-o", "v.mp4", "--size", "3x3"],
     "eval: zero offline steps": ["eval", "--offline-steps", "0"],
     "bridge vmc: port not a number": ["bridge", "vmc", "--vmc-port", "abc"],

@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +64,8 @@ def _run_stream(loaded: LoadedModel, audio: np.ndarray, config: StreamConfig, re
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=[fixture_id(f) for f in FOLDERS])
 def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
-    """Whole-window ticks, unlimited context, clip statistics and the published sampler: the stream
-    is the offline pipeline, draw for draw."""
+    """Whole-window ticks, unlimited context, the window's silence encoded, clip statistics and the
+    published sampler: the stream is the offline pipeline, draw for draw."""
     loaded = load_model_files(resolve_model_files(folder))
     meta = json.loads((folder / "meta.json").read_text())
     with np.load(folder / "expected.npz") as expected:
@@ -76,7 +77,7 @@ def test_stream_parity_with_offline_pipeline(folder: Path) -> None:
     clip = torch.from_numpy(audio)
     config = StreamConfig(
         sampler="ddpm", frames_per_tick=loaded.model.config.n_motions, lookahead_ms=1e9, left_context_ms=1e9,
-        normalisation="fixed", audio_mean=float(clip.mean()), audio_std=float(clip.std()),
+        unheard_ms=None, normalisation="fixed", audio_mean=float(clip.mean()), audio_std=float(clip.std()),
         cfg_scale_audio=scales.get("audio", 1.0), cfg_scale_style=scales.get("style", 1.0), cfg_mode=meta["cfg_mode"],
         silence_gate=False,
     )
@@ -120,6 +121,41 @@ def test_plan_with_revision_starts_the_window_earlier(tiny: LoadedModel) -> None
     too_many = StreamGenerator(TorchBackend(tiny.model), tiny.stats, StreamConfig(frames_per_tick=2, revision_frames=n_motions))
     widest = too_many.plan(_at(too_many, tiny, 100), None)
     assert widest.n_revised == n_motions - 2  # what fits in the window before the new frames
+
+
+def test_plan_encodes_only_the_unheard_silence_asked_for(tiny: LoadedModel) -> None:
+    config = StreamConfig(frames_per_tick=2, revision_frames=0, lookahead_ms=0, left_context_ms=0, unheard_ms=80)
+    generator = StreamGenerator(TorchBackend(tiny.model), tiny.stats, config)
+    plan = generator.plan(_at(generator, tiny, 20), None)
+    assert plan.audio_end == 22 * 640 and plan.n_real == 2
+    assert plan.chunk_end_frame == 22 + 2  # 80 ms of silence, not the window's 8 unheard frames
+    exact = StreamGenerator(TorchBackend(tiny.model), tiny.stats, replace(config, unheard_ms=None))
+    assert exact.plan(_at(exact, tiny, 20), None).chunk_end_frame == 20 + tiny.model.config.n_motions
+
+
+def _stream_frames(loaded: LoadedModel, audio: np.ndarray, config: StreamConfig) -> np.ndarray:
+    """(L, 50) expressions a stream emits for a closed clip, ticks back to back."""
+    ring = AudioRingBuffer()
+    ring.write(audio)
+    ring.close()
+    generator = StreamGenerator(TorchBackend(loaded.model), loaded.stats, config)
+    state, out = generator.start(loaded.shape, loaded.style, SeededNoise(0)), []
+    while (plan := generator.plan(state, ring.end)) is not None:
+        tick, state = generator.tick(ring, state, plan)
+        out.append(tick.exp)
+    return np.concatenate(out)
+
+
+def test_unheard_silence_covering_the_window_computes_exactly(tiny: LoadedModel) -> None:
+    """Encoding less of the window's silence is an approximation; given all of it, it is exact."""
+    audio = speech_like_audio(1.5, 3)
+    config = StreamConfig(frames_per_tick=2, revision_frames=0, lookahead_ms=0, unheard_ms=None)
+    exact = _stream_frames(tiny, audio, config)
+    covering = _stream_frames(tiny, audio, replace(config, unheard_ms=1000.0 * tiny.model.config.n_motions / tiny.model.config.fps))
+    np.testing.assert_array_equal(covering, exact)
+    shortest = _stream_frames(tiny, audio, replace(config, unheard_ms=0.0))
+    assert shortest.shape == exact.shape and np.isfinite(shortest).all()
+    assert not np.allclose(shortest, exact)
 
 
 @pytest.mark.parametrize("revision", [0, 4, 15])

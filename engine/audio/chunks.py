@@ -44,6 +44,12 @@ def window_chunk(first: int, n_motions: int, n_context: int, heard_end: int, fps
     return Chunk(max(0, first - n_context), end, heard_end)
 
 
+def trim_unheard(chunk: Chunk, unheard_frames: int, fps: int) -> Chunk:
+    """``chunk`` ending at most ``unheard_frames`` frames after the frame holding its last heard sample."""
+    heard_frames = math.ceil(chunk.heard_end * fps / SAMPLE_RATE)
+    return replace(chunk, end_frame=min(chunk.end_frame, max(chunk.first_frame + 1, heard_frames + unheard_frames)))
+
+
 def read_chunk(read: Callable[[int, int], np.ndarray], chunk: Chunk, fps: int) -> np.ndarray:
     """(S_chunk,) float32 samples of ``chunk``: ``read(a, b)`` gives the heard samples [a, b)
     (b ≤ chunk.heard_end), silence after heard_end."""

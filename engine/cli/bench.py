@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "without trained weights (default: the model given, else the built-in model)")
     parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds of speech (default 20)")
     parser.add_argument("--no-reference", action="store_true", help="skip the offline reference (deviation)")
-    parser.add_argument("--quality", choices=("steps", "lookahead", "frames-per-tick", "warm-start"),
+    parser.add_argument("--quality", choices=("steps", "lookahead", "frames-per-tick", "warm-start", "encode-unheard"),
                         help="instead of timing, tabulate deviation from the offline reference as this option varies")
     parser.add_argument("--streams", type=int, default=1, metavar="N",
                         help="N real-time streams at once, first each ticking on its own, then batched together "
@@ -148,10 +148,12 @@ def _quality(args: argparse.Namespace, setup) -> int:
     audio = load_audio(SPEECH_SAMPLE)[: int(args.duration * 16000)]
     rows = quality_sweep(setup, args.quality, audio, _progress_bar)
     option = QUALITY_SWEEPS[args.quality][0]
-    print(f"| {option} | mean abs | max abs | seam ratio | noise floor |")
-    print("| --- | --- | --- | --- | --- |")
+    exact = "exact_mean_abs" in rows[0]
+    print(f"| {option} | mean abs | max abs | seam ratio | noise floor |" + (" vs exact: mean abs | max abs |" if exact else ""))
+    print("| --- | --- | --- | --- | --- |" + (" --- | --- |" if exact else ""))
     for row in rows:
-        print(f"| {row[option]} | {row['mean_abs']:.4f} | {row['max_abs']:.4f} | {row['seam']:.3f} | {row['noise_floor']:.4f} |")
+        print(f"| {row[option]} | {row['mean_abs']:.4f} | {row['max_abs']:.4f} | {row['seam']:.3f} | {row['noise_floor']:.4f} |"
+              + (f" {row['exact_mean_abs']:.5f} | {row['exact_max_abs']:.5f} |" if exact else ""))
     if args.json:
         print(json.dumps(rows))
     return 0

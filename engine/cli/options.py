@@ -164,12 +164,26 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
                        f"the audio rather than its own last frames (default {d.revision_frames})")
     group.add_argument("--context", type=float, default=d.left_context_ms, metavar="MS",
                        help=f"left audio context (default {d.left_context_ms:g} ms)")
+    group.add_argument("--encode-unheard", type=_unheard_ms, default=d.unheard_ms, metavar="MS|window",
+                       help="silence past the heard audio given to the speech encoder, the window's later frames "
+                       "repeating the last encoded features; 'window': silence to the window's end, exact "
+                       f"(default {'window' if d.unheard_ms is None else f'{d.unheard_ms:g}'})")
     group.add_argument("--warm-start", type=float, metavar="FRACTION", help="start windows re-noised to this fraction of T")
     add_guidance_arguments(group)
     group.add_argument("--no-silence-gate", action="store_true", help="leave the mouth to the model during silence")
     group.add_argument("--max-backlog", type=float, default=LIVE_MAX_BACKLOG_MS, metavar="MS",
                        help=f"skip ahead (dropping frames) when this far behind the audio (default {LIVE_MAX_BACKLOG_MS:g} ms)")
     group.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+
+
+def _unheard_ms(text: str) -> float | None:
+    """``--encode-unheard``: milliseconds, or ``window`` (None)."""
+    if text == "window":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds or 'window', got {text!r}") from None
 
 
 def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
@@ -179,7 +193,8 @@ def stream_config_from_args(args: argparse.Namespace) -> StreamConfig:
         return StreamConfig(
             sampler=args.sampler, steps=args.steps, eta=args.eta, frames_per_tick=args.frames_per_tick,
             revision_frames=args.revision_frames,
-            lookahead_ms=args.lookahead, left_context_ms=args.context, warm_start=args.warm_start,
+            lookahead_ms=args.lookahead, left_context_ms=args.context, unheard_ms=args.encode_unheard,
+            warm_start=args.warm_start,
             cfg_scale_audio=args.cfg_scale_audio, cfg_scale_style=args.cfg_scale_style, cfg_mode=args.cfg_mode,
             dynamic_threshold=DynamicThreshold(*args.dynamic_threshold) if args.dynamic_threshold else None,
             silence_gate=not args.no_silence_gate,

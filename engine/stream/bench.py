@@ -269,7 +269,11 @@ QUALITY_SWEEPS = {
     "lookahead": ("lookahead_ms", (0.0, 40.0, 80.0, 120.0, 200.0)),
     "frames-per-tick": ("frames_per_tick", (1, 2, 4, 8)),
     "warm-start": ("warm_start", (None, 0.6, 0.3)),
+    "encode-unheard": ("unheard_ms", (None, 400.0, 200.0, 80.0, 0.0)),
 }
+APPROXIMATIONS = {"encode-unheard": None}
+"""Sweeps of a speed-up against exact computation: their option's exact value, whose stream
+(same noise) each row is also compared with."""
 
 
 def quality_sweep(setup: BenchSetup, sweep: str, audio: np.ndarray,
@@ -277,22 +281,29 @@ def quality_sweep(setup: BenchSetup, sweep: str, audio: np.ndarray,
     """Deviation from the offline reference as one option varies (silence gate off).
 
     Rows: the option's value, mean and max absolute deviation, seam ratio; plus the noise floor
-    (two reference runs with different noise) in every row for scale.
+    (two reference runs with different noise) in every row for scale; for an approximation
+    (:data:`APPROXIMATIONS`) also ``exact_mean_abs`` / ``exact_max_abs``, the deviation from the
+    stream that computes exactly, with the same noise.
     """
     option, values = QUALITY_SWEEPS[sweep]
     reference, second = _references(setup, audio, phase)
     floor = float(np.abs(second - reference).mean())
-    rows = []
+    streams = {}
     with phase(f"streams with {len(values)} values of {option}", len(values), "stream") as advance:
         for value in values:
             config = replace(setup.config, silence_gate=False, **{option: value})
-            streamed = stream_without_pacing(setup, audio, config)
-            n = min(len(streamed), len(reference))
-            difference = np.abs(streamed[:n] - reference[:n])
-            k = config.frames_per_tick
-            rows.append({
-                option: value, "mean_abs": float(difference.mean()), "max_abs": float(difference.max()),
-                "seam": seam_ratio(streamed, list(range(k, len(streamed), k))), "noise_floor": floor,
-            })
+            streams[value] = stream_without_pacing(setup, audio, config), config.frames_per_tick
             advance(1)
+    rows = []
+    for value, (streamed, k) in streams.items():
+        n = min(len(streamed), len(reference))
+        difference = np.abs(streamed[:n] - reference[:n])
+        row = {
+            option: value, "mean_abs": float(difference.mean()), "max_abs": float(difference.max()),
+            "seam": seam_ratio(streamed, list(range(k, len(streamed), k))), "noise_floor": floor,
+        }
+        if sweep in APPROXIMATIONS:
+            exact = np.abs(streamed - streams[APPROXIMATIONS[sweep]][0])
+            row.update(exact_mean_abs=float(exact.mean()), exact_max_abs=float(exact.max()))
+        rows.append(row)
     return rows

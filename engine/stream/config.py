@@ -31,6 +31,10 @@ class StreamConfig:
         lookahead_ms: audio past the last emitted frame that must be heard before a tick runs.
         left_context_ms: audio before the window's first new frame given to the speech encoder
             (at least the previous-motion prefix is always included).
+        unheard_ms: silence after the newest heard audio that the speech encoder is given; the
+            window's frames past it take the last encoded frame's features (their motion is never
+            emitted by this tick). None encodes silence to the window's end: exact, as offline and
+            in training, but a long window then spends most of the encoder on silence.
         warm_start: start each window from the previous window's prediction re-noised to
             step round(warm_start * T) instead of from x_T; None for cold starts.
         normalisation: ``running`` (mean and std of everything heard so far) or ``fixed``
@@ -50,6 +54,7 @@ class StreamConfig:
     revision_frames: int = 15
     lookahead_ms: float = 80.0
     left_context_ms: float = 500.0
+    unheard_ms: float | None = 400.0
     warm_start: float | None = None
     normalisation: Normalisation = "running"
     audio_mean: float = 0.0
@@ -70,6 +75,8 @@ class StreamConfig:
             raise ValueError("revision_frames cannot be negative")
         if self.lookahead_ms < 0 or self.left_context_ms < 0:
             raise ValueError("lookahead and left context cannot be negative")
+        if self.unheard_ms is not None and self.unheard_ms < 0:
+            raise ValueError("the unheard silence given to the encoder cannot be negative")
         if self.warm_start is not None and not 0.0 < self.warm_start <= 1.0:
             raise ValueError("warm_start must lie in (0, 1]")
         if self.max_backlog_ms is not None and self.max_backlog_ms <= 0:
@@ -83,7 +90,9 @@ class StreamConfig:
         backlog = "never skips" if self.max_backlog_ms is None else f"skips past {self.max_backlog_ms:g} ms behind"
         parts = [
             sampler, f"{self.frames_per_tick} frames/tick", f"revision {self.revision_frames}",
-            f"lookahead {self.lookahead_ms:g} ms", f"context {self.left_context_ms:g} ms", backlog,
+            f"lookahead {self.lookahead_ms:g} ms", f"context {self.left_context_ms:g} ms",
+            "encodes the window's silence" if self.unheard_ms is None else f"encodes {self.unheard_ms:g} ms unheard",
+            backlog,
             f"guidance audio {self.cfg_scale_audio:g} style {self.cfg_scale_style:g}"
             + (f" ({self.cfg_mode})" if self.cfg_mode else ""),
         ]

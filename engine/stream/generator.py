@@ -8,8 +8,9 @@ Window frames whose audio has not been heard yet get silence and indicator 0, as
 truncated clips in training. Everything a stream carries between ticks is in its
 :class:`StreamState`, which a tick takes and returns anew.
 
-With frames_per_tick = n_motions, unlimited context and lookahead, fixed normalisation by the
-clip's statistics and the ``ddpm`` sampler, a stream reproduces the offline pipeline exactly.
+With frames_per_tick = n_motions, unlimited context and lookahead, the window's silence encoded
+(``unheard_ms=None``), fixed normalisation by the clip's statistics and the ``ddpm`` sampler, a
+stream reproduces the offline pipeline exactly.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from posetalk.audio.chunks import Chunk, context_frames, frame_sample, read_chunk, window_chunk
+from posetalk.audio.chunks import Chunk, context_frames, frame_sample, read_chunk, trim_unheard, window_chunk
 from posetalk.audio.ring import AudioRingBuffer
 from posetalk.backends.base import ModelBackend
 from posetalk.checkpoint.arrays import CoefficientStats
@@ -130,6 +131,7 @@ class StreamGenerator:
         self.samples_per_frame = SAMPLE_RATE / model_config.fps
         self.context_frames = context_frames(config.left_context_ms, model_config.n_prev_motions, model_config.fps)
         self.lookahead_samples = round(config.lookahead_ms / 1000 * SAMPLE_RATE)
+        self.unheard_frames = None if config.unheard_ms is None else math.ceil(config.unheard_ms / 1000 * model_config.fps)
 
     def start(self, identity: np.ndarray, style: np.ndarray | None, noise: NoiseSource, next_frame: int = 0) -> StreamState:
         """A new stream's state at frame ``next_frame``: (100,) identity, (d_style,) style or None,
@@ -169,6 +171,8 @@ class StreamGenerator:
                 audio_end = stream_end
                 pad_to = window_first + n_motions * math.ceil((total_frames - window_first) / n_motions)
         chunk = window_chunk(window_first, pad_to - window_first, self.context_frames, audio_end, self.model_config.fps)
+        if self.unheard_frames is not None:
+            chunk = trim_unheard(chunk, self.unheard_frames, self.model_config.fps)
         n_real = min(n_motions, max(0, int(audio_end / self.samples_per_frame) - window_first))
         return TickPlan(first, n_emit, n_real, audio_end, chunk.first_frame, chunk.end_frame, window_first)
 
@@ -270,7 +274,8 @@ class StreamGenerator:
         for row, prepared in enumerate(group):
             state, plan = prepared.request.state, prepared.request.plan
             offset = plan.window_first_frame - plan.chunk_first_frame
-            window_audio.append(features[row : row + 1, offset : offset + model_config.n_motions])
+            window_audio.append(repeat_last(features[row : row + 1, offset : offset + model_config.n_motions],
+                                            model_config.n_motions))
             motion, audio = self._prefix(state, features[row : row + 1], plan)
             prev_motion.append(motion)
             prev_audio.append(audio)
@@ -316,6 +321,13 @@ class StreamGenerator:
             last_window=window,
             last_emitted=plan.n_emit,
         )
+
+
+def repeat_last(features: torch.Tensor, n_frames: int) -> torch.Tensor:
+    """(B, m, d) features, m >= 1, extended to (B, n_frames, d) by repeating the last frame (the
+    window frames past the encoded audio, :attr:`StreamConfig.unheard_ms`)."""
+    missing = n_frames - features.shape[1]
+    return features if missing <= 0 else torch.cat([features, features[:, -1:].expand(-1, missing, -1)], dim=1)
 
 
 @dataclass(frozen=True)
