@@ -10,6 +10,9 @@ Layout (format version 1)::
     BUNDLE/arrays.npz      the learned embeddings (start_motion, start_audio[, null_audio][, null_style])
                            and the schedule's buffers (schedule_betas, ... as the checkpoint had them)
     BUNDLE/audio.onnx, memory.onnx, denoise.onnx
+    BUNDLE/stats.npz, shape.npy[, style.npy][, styles/NAME.npy]
+                           the model folder's other files, when the bundle was exported from one:
+                           such a bundle is a model folder for ``--model-dir`` on the onnxruntime backend
 
 Loading checks that every listed file exists and has its SHA-256, so a bundle that was modified,
 truncated or mixed with another's files is refused with one line naming the file.
@@ -87,9 +90,9 @@ def write_arrays(folder: Path, schedule: Schedule, embeddings: LearnedEmbeddings
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """Write ``manifest`` with the SHA-256 of every other file in ``folder`` added."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST)
-    manifest = {**manifest, "files": {p.name: sha256(p) for p in files}}
+    """Write ``manifest`` with the SHA-256 of every other file in ``folder`` (and its sub-folders) added."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p != folder / MANIFEST)
+    manifest = {**manifest, "files": {p.relative_to(folder).as_posix(): sha256(p) for p in files}}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
@@ -121,9 +124,10 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
 def _verify_files(folder: Path, manifest: dict[str, Any]) -> None:
     files = _field(manifest, folder / MANIFEST, "files", dict)
     for name, digest in files.items():
+        parts = Path(name).parts
+        if not parts or Path(name).is_absolute() or ".." in parts or name != Path(name).as_posix():
+            raise PosetalkError(f"{folder / MANIFEST}: lists {name!r}, which is not a path inside the bundle")
         path = folder / name
-        if Path(name).name != name:
-            raise PosetalkError(f"{folder / MANIFEST}: lists {name!r}, which is not a file name")
         if not path.is_file():
             raise PosetalkError(f"{path}: missing from the bundle")
         if sha256(path) != digest:

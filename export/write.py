@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -29,11 +30,13 @@ def bundle_specs(model: DiffPoseTalk, precision: Precision) -> dict[str, GraphSp
 
 
 def export_bundle(model: DiffPoseTalk, folder: str | Path, source_sha256: str, precision: Precision = "fp32",
-                  checkpoint: Path | None = None) -> Bundle:
+                  checkpoint: Path | None = None, companions: Mapping[str, Path] | None = None) -> Bundle:
     """Export ``model`` (on the CPU, in eval mode) to a new bundle at ``folder``; returns it, loaded.
 
     ``source_sha256`` is the SHA-256 of ``checkpoint``, the file the model was loaded from (or of
     its weights, :func:`posetalk.backends.onnx_cache.weights_sha256`, for a model without one).
+    ``companions`` maps paths inside the bundle to files copied there (a model folder's
+    statistics, identity and style presets), listed and hashed in the manifest like the graphs.
 
     The folder is written beside its destination and renamed into place when complete, so a
     failed export leaves nothing behind.
@@ -51,6 +54,9 @@ def export_bundle(model: DiffPoseTalk, folder: str | Path, source_sha256: str, p
         for name, spec in specs.items():
             export_graph(spec, staging / GRAPH_FILES[name])
         write_arrays(staging, model.schedule, model.embeddings)
+        for name, source in (companions or {}).items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, staging / name)
         config = model.config
         write_manifest(staging, {
             "format": FORMAT, "format_version": FORMAT_VERSION, "opset": OPSET, "precision": precision,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+import soundfile
 import torch
 
 from posetalk.audio.ring import AudioRingBuffer
@@ -182,3 +183,50 @@ def test_cli_export_check_reports_every_graph(fixture_backend) -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(report["models"]) == {"audio", "memory", "denoise"} and report["passed"]
     assert all(m["max_abs_diff"] <= TOLERANCE["fp32"] for m in report["models"].values())
+
+
+def _posetalk(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "posetalk", *map(str, arguments)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+
+
+@pytest.fixture(scope="module")
+def model_folder_bundle(tmp_path_factory) -> Path:
+    """The fixture's model folder exported by the command line: graphs, statistics, identity and style."""
+    folder = tmp_path_factory.mktemp("folder_bundle") / "bundle"
+    result = _posetalk("export", "onnx", "--model-dir", require_fixture(FIXTURE), "-o", folder)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_a_bundle_of_a_model_folder_is_a_model_folder(model_folder_bundle, tmp_path) -> None:
+    """``--model-dir BUNDLE`` samples on ONNX Runtime what ``--model-dir FOLDER`` samples on torch."""
+    manifest = json.loads((model_folder_bundle / MANIFEST).read_text())
+    companions = {"stats.npz", "shape.npy"} | ({"style.npy"} if (FIXTURE / "style.npy").is_file() else set())
+    assert companions <= set(manifest["files"])
+    speech = tmp_path / "speech.wav"
+    with np.load(FIXTURE / "expected.npz") as expected:
+        soundfile.write(speech, expected["audio"], 16000)
+    outputs = {}
+    for name, folder in (("torch", FIXTURE), ("onnxruntime", model_folder_bundle)):
+        outputs[name] = tmp_path / f"{name}.npz"
+        result = _posetalk("infer", speech, "--model-dir", folder, "--seed", "3", "--steps", "4", "-o", outputs[name])
+        assert result.returncode == 0, result.stderr
+    with np.load(outputs["torch"]) as torch_run, np.load(outputs["onnxruntime"]) as onnx_run:
+        for key in ("exp", "pose"):
+            np.testing.assert_allclose(onnx_run[key], torch_run[key], rtol=0, atol=END_TO_END_TOLERANCE)
+
+
+def test_a_bundle_refuses_the_torch_backend_and_a_tampered_statistics_file(model_folder_bundle, tmp_path) -> None:
+    speech = tmp_path / "speech.wav"
+    soundfile.write(speech, np.zeros(16000, np.float32), 16000)
+    result = _posetalk("infer", speech, "--model-dir", model_folder_bundle, "--backend", "torch", "-o", tmp_path / "a.npz")
+    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0
+    assert "onnxruntime" in result.stderr and "Traceback" not in result.stderr
+    tampered = Path(shutil.copytree(model_folder_bundle, tmp_path / "tampered"))
+    with np.load(tampered / "stats.npz") as stats:
+        arrays = {k: stats[k] for k in stats.files}
+    np.savez(tampered / "stats.npz", **{**arrays, "exp_std": arrays["exp_std"] * 2})
+    result = _posetalk("infer", speech, "--model-dir", tampered, "-o", tmp_path / "b.npz")
+    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0, result.stderr
+    assert "stats.npz" in result.stderr and "SHA-256" in result.stderr

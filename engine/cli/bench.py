@@ -49,7 +49,7 @@ def _setup(args: argparse.Namespace, threads: int):
     config = stream_config_from_args(args)
     if args.model_size is None:
         loaded = load_model_files(model_files_from_args(args), device_from_args(args))
-        return BenchSetup(backend_from_args(args, loaded.model, threads), loaded.stats, loaded.shape, loaded.style, config, args.duration,
+        return BenchSetup(backend_from_args(args, loaded.network, threads), loaded.stats, loaded.shape, loaded.style, config, args.duration,
                           not args.no_reference, _seed(args), threads)
     if args.checkpoint or args.model_dir:
         raise PosetalkError("--model-size measures a random-weight architecture; it cannot go with a model")
@@ -94,12 +94,12 @@ def run(args: argparse.Namespace) -> int:
         raise PosetalkError("--duration must be positive")
     threads = worker_threads_from_args(args)
     setup = _setup(args, threads)
-    print(describe_stream(setup.config, args.backend, str(setup.backend.device), threads, setup.seed))
+    print(describe_stream(setup.config, setup.backend.name, str(setup.backend.device), threads, setup.seed))
     if args.quality:
         torch.set_num_threads(threads)  # the sweep runs on this thread
         return _quality(args, setup)
     described = f"{args.model_size} architecture with random weights" if args.model_size else \
-        f"model {model_files_from_args(args).checkpoint}"
+        f"model {model_files_from_args(args).source}"
     if args.streams < 1:
         raise PosetalkError(f"--streams must be at least 1, got {args.streams}")
     if args.streams > 1:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posetalk.cli.options import ONNX_EXTRA, add_model_arguments, model_files_from_args, onnx_importable
 from posetalk.errors import PosetalkError
+
+if TYPE_CHECKING:
+    from posetalk.pipeline.model_files import ModelFiles
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,16 +51,31 @@ def run_onnx(args: argparse.Namespace) -> int:
     from posetalk.export.bundle import sha256
     from posetalk.export.write import export_bundle
 
-    checkpoint = model_files_from_args(args).checkpoint
+    files = model_files_from_args(args)
+    if files.bundle is not None:
+        raise PosetalkError(f"{files.bundle}: already a model bundle; export from a checkpoint or a model folder")
+    checkpoint = files.checkpoint
     try:
         bundle = export_bundle(load_denoiser(checkpoint), args.output, sha256(checkpoint), "fp16" if args.fp16 else "fp32",
-                               checkpoint)
+                               checkpoint, _companions(files))
     except ValueError as error:
         raise PosetalkError(f"{checkpoint}: cannot export: {error}") from None
     for name, entry in bundle.graphs.items():
         print(f"{name:8} {entry.file}  {entry.precision}  {entry.file.stat().st_size / 1e6:.1f} MB")
-    print(f"posetalk: wrote {bundle.folder} (opset {bundle.opset}); `posetalk export check {bundle.folder}` compares it")
+    print(f"posetalk: wrote {bundle.folder} (opset {bundle.opset}); `posetalk export check {bundle.folder}` compares it, "
+          f"`--model-dir {bundle.folder}` runs it")
     return 0
+
+
+def _companions(files: ModelFiles) -> dict[str, Path]:
+    """The model's other files, under their model-folder names, so the bundle is a model folder:
+    statistics, identity, the default style and the style presets (those that exist)."""
+    from posetalk.pipeline.model_files import SHAPE_FILE, STATS_FILE, STYLE_FILE, STYLES_FOLDER
+
+    chosen = {STATS_FILE: files.stats, SHAPE_FILE: files.shape, STYLE_FILE: files.style}
+    if files.styles is not None:
+        chosen |= {f"{STYLES_FOLDER}/{preset.name}": preset for preset in sorted(files.styles.glob("*.npy"))}
+    return {name: path for name, path in chosen.items() if path is not None and path.is_file()}
 
 
 def run_check(args: argparse.Namespace) -> int:

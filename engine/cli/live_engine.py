@@ -40,7 +40,8 @@ def build_live_engine(args: argparse.Namespace, ring: AudioRingBuffer) -> Stream
     device = device_from_args(args)
     loaded = load_model_files(model_files_from_args(args), device)
     styles = args.styles or loaded.files.styles
-    presets = StylePresets(styles, loaded.model.config.d_style) if styles else None
-    print(describe_stream(config, args.backend, str(device), threads, args.seed), flush=True)
-    return StreamingEngine(backend_from_args(args, loaded.model, threads), loaded.stats, loaded.shape, loaded.style, config, ring,
+    presets = StylePresets(styles, loaded.config.d_style) if styles else None
+    backend = backend_from_args(args, loaded.network, threads)
+    print(describe_stream(config, backend.name, str(device), threads, args.seed), flush=True)
+    return StreamingEngine(backend, loaded.stats, loaded.shape, loaded.style, config, ring,
                            presets=presets, noise=SeededNoise(args.seed), threads=threads)

@@ -16,13 +16,14 @@ if TYPE_CHECKING:  # these import torch
 
     from posetalk.diffusion.guidance import Guidance
     from posetalk.backends.base import ModelBackend
+    from posetalk.export.bundle import Bundle
     from posetalk.model.talking_head import DiffPoseTalk
     from posetalk.pipeline.model_files import LoadedModel, ModelFiles
     from posetalk.pipeline.offline import Coefficients, SamplingOptions
 
 BACKENDS = ("torch", "onnxruntime", "auto")
-"""Inference backends, the first the default; ``auto`` is onnxruntime where it and the exporter
-import, else torch."""
+"""Inference backends; the default is torch for a PyTorch checkpoint and onnxruntime for a model
+bundle, ``auto`` onnxruntime where it and the exporter import, else torch."""
 ONNX_EXTRA = "pip install -e '.[onnx]' (onnx, onnxscript, onnxruntime)"
 """How to get the onnxruntime backend and the exporter, for error messages."""
 STREAM_DEFAULTS = StreamConfig()
@@ -42,7 +43,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                                        "for the built-in model) or a style feature .npy from `posetalk style extract`")
     group.add_argument("--no-style", action="store_true", help="ignore the model folder's style.npy")
     group.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, …)")
-    group.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help=f"inference backend (default {BACKENDS[0]})")
+    group.add_argument("--backend", choices=BACKENDS,
+                       help="inference backend (default: torch; onnxruntime for a model bundle)")
     group.add_argument("--no-cache-memory", action="store_true",
                        help="torch: recompute the cross-attention keys/values of the audio at every denoising step")
 
@@ -101,25 +103,32 @@ def onnx_importable() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx", "onnxscript"))
 
 
-def backend_from_args(args: argparse.Namespace, model: DiffPoseTalk, threads: int | None = None) -> ModelBackend:
-    """The backend ``--backend`` names, running ``model``: torch itself, or ONNX Runtime over the
-    model's bundle, exported once into the cache (:mod:`posetalk.backends.onnx_cache`) and run
-    with ``threads`` intra-op threads, those the stream's worker gets (None: ONNX Runtime's default,
-    one per core). The calling thread's torch setting is no guide: a streaming command makes it serial."""
+def backend_from_args(args: argparse.Namespace, network: DiffPoseTalk | Bundle, threads: int | None = None) -> ModelBackend:
+    """The backend ``--backend`` names, running ``network``: a torch model itself, or ONNX Runtime
+    over a bundle (a torch model's is exported once into the cache, :mod:`posetalk.backends.onnx_cache`),
+    run with ``threads`` intra-op threads, those the stream's worker gets (None: ONNX Runtime's
+    default, one per core). The calling thread's torch setting is no guide: a streaming command
+    makes it serial."""
     from posetalk.backends.torch_backend import TorchBackend
+    from posetalk.export.bundle import Bundle
 
-    backend = args.backend
+    is_bundle = isinstance(network, Bundle)
+    backend = args.backend or ("onnxruntime" if is_bundle else "torch")
     if backend == "auto":
-        backend = "onnxruntime" if onnx_importable() else "torch"
+        backend = "onnxruntime" if onnx_importable() or is_bundle else "torch"
     if backend == "torch":
-        return TorchBackend(model, cache_memory=not args.no_cache_memory)
+        if is_bundle:
+            raise PosetalkError(f"{network.folder}: a model bundle runs on --backend onnxruntime; torch needs the checkpoint")
+        return TorchBackend(network, cache_memory=not args.no_cache_memory)
     if not onnx_importable():
         raise PosetalkError(f"--backend onnxruntime needs onnxruntime, onnx and onnxscript: {ONNX_EXTRA}")
     from posetalk.backends.onnx_cache import cached_bundle
     from posetalk.backends.onnxruntime_backend import OnnxRuntimeBackend
 
     try:
-        return OnnxRuntimeBackend(cached_bundle(model), model.device, threads=threads)
+        if is_bundle:
+            return OnnxRuntimeBackend(network, device_from_args(args), threads=threads)
+        return OnnxRuntimeBackend(cached_bundle(network), network.device, threads=threads)
     except ValueError as error:
         raise PosetalkError(f"--backend onnxruntime: {error}") from None
 
@@ -131,7 +140,7 @@ def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) ->
     from posetalk.diffusion.thresholding import DynamicThreshold
     from posetalk.pipeline.offline import SamplingOptions
 
-    config = loaded.model.config
+    config = loaded.config
     if args.repetitions < 1:
         raise PosetalkError(f"--repetitions must be at least 1, got {args.repetitions}")
     try:
@@ -230,16 +239,17 @@ def infer_from_args(args: argparse.Namespace, audio: np.ndarray) -> Coefficients
     from posetalk.pipeline.offline import generate, plan_windows
 
     files = model_files_from_args(args)
-    print(f"model: {files.checkpoint}")
+    print(f"model: {files.source}")
     device = device_from_args(args)
     loaded = load_model_files(files, device)
     options = sampling_options_from_args(args, loaded)
-    config = loaded.model.config
+    config = loaded.config
     total = plan_windows(len(audio), config.n_motions, config.fps).n_windows * options.evaluations(config.n_diff_steps)
+    backend = backend_from_args(args, loaded.network)
     with tqdm(total=total, desc="denoising", unit="step", leave=False) as bar:
         try:
             return generate(
-                backend_from_args(args, loaded.model), loaded.stats, audio, loaded.shape, loaded.style, options,
+                backend, loaded.stats, audio, loaded.shape, loaded.style, options,
                 SeededNoise(args.seed, device), on_step=lambda: bar.update(),
             )
         except ValueError as error:

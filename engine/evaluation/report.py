@@ -122,7 +122,7 @@ def model_styles(loaded: LoadedModel) -> dict[str, np.ndarray]:
     """The model folder's presets (``styles/NAME.npy``) by name; none without a styles folder."""
     if loaded.files.styles is None:
         return {}
-    presets = StylePresets(loaded.files.styles, loaded.model.config.d_style)
+    presets = StylePresets(loaded.files.styles, loaded.config.d_style)
     return {name: presets.load(name) for name in presets.names()}
 
 
@@ -261,7 +261,7 @@ def run_evaluation(options: EvalOptions, log: Callable[[str], None] = print) -> 
         runner = ModelRunner(loaded)
         styles = model_styles(loaded)
         style = styles.get(NEUTRAL_PRESET, loaded.style)
-    log(f"model {loaded.files.checkpoint}; neutral style: "
+    log(f"model {loaded.files.source}; neutral style: "
         f"{'styles/neutral.npy' if NEUTRAL_PRESET in styles else loaded.files.style or 'none'}")
     with phases("clips", f"{options.tts_minutes:g} min of held-out TTS voices; real speakers {', '.join(options.speakers)}"):
         by_speaker = real_evaluation_clips(options.speech_dir, options.speakers, options.clips_per_speaker)
@@ -286,7 +286,7 @@ def run_evaluation(options: EvalOptions, log: Callable[[str], None] = print) -> 
     with phases("latency", "posetalk bench"):
         sections["latency"] = run_latency(options.model_dir)
     data = {
-        "model": str(loaded.files.checkpoint),
+        "model": str(loaded.files.source),
         "options": asdict(options),
         "definitions": {
             "closure_threshold_mm": CLOSURE_THRESHOLD_MM, "min_pause_s": MIN_PAUSE_S,

@@ -23,6 +23,7 @@ import numpy as np
 from posetalk.animator.animate import Animation, animate
 from posetalk.animator.style import StyleParams
 from posetalk.audio.ring import RATE, AudioRingBuffer
+from posetalk.backends.base import ModelBackend
 from posetalk.backends.torch_backend import TorchBackend
 from posetalk.corpus.timeline import TimedClip
 from posetalk.diffusion.guidance import guidance_for_style
@@ -62,12 +63,17 @@ class ModelRunner:
     loaded: LoadedModel
 
     @property
-    def backend(self) -> TorchBackend:
+    def backend(self) -> ModelBackend:
+        """torch for a checkpoint, ONNX Runtime for a bundle."""
+        if self.loaded.bundle is not None:
+            from posetalk.backends.onnxruntime_backend import OnnxRuntimeBackend
+
+            return OnnxRuntimeBackend(self.loaded.bundle)
         return TorchBackend(self.loaded.model)
 
     @property
     def fps(self) -> int:
-        return self.loaded.model.config.fps
+        return self.loaded.config.fps
 
     def _animation(self, exp: np.ndarray, pose: np.ndarray) -> Animation:
         return Animation(exp.astype(np.float32), pose.astype(np.float32), self.loaded.shape.astype(np.float32), self.fps)
@@ -99,7 +105,7 @@ class ModelRunner:
         """Offline motion for (S,) 16 kHz ``audio`` (:func:`~posetalk.pipeline.offline.generate`:
         whole windows, the clip's own audio statistics) with the published sampler (``steps``
         None) or ``steps`` DPM-Solver++ 2M steps per window, guided as the stream is."""
-        loaded, config = self.loaded, self.loaded.model.config
+        loaded, config = self.loaded, self.loaded.config
         guidance = guidance_for_style(config.guiding_conditions, style is not None, STREAM_DEFAULTS.cfg_scale_audio,
                                       STREAM_DEFAULTS.cfg_scale_style, config.cfg_mode)
         options = SamplingOptions(guidance) if steps is None else SamplingOptions(guidance, sampler="dpmpp-2m", steps=steps)

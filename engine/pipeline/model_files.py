@@ -3,7 +3,10 @@
 A model folder holds ``denoiser.pt``, ``stats.npz``, ``shape.npy`` and optionally ``style.npy``
 (and ``style_encoder.pt``), the layout of the published demo's inputs gathered in one place, and
 optionally ``styles/NAME.npy`` style presets. With no model named, the default model installed
-with the package (``posetalk/data/model``, trained by ``posetalk train``) is used.
+with the package (``posetalk/data/model``, trained by ``posetalk train``) is used. A model bundle
+(``posetalk export onnx``, :mod:`posetalk.export.bundle`) exported from a model folder holds the
+same files beside its ONNX graphs in place of ``denoiser.pt``, and loads the same way, to run on
+the onnxruntime backend.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from posetalk.checkpoint.arrays import CoefficientStats, load_shape, load_stats,
 from posetalk.checkpoint.models import load_denoiser
 from posetalk.data import DATA_DIR
 from posetalk.errors import PosetalkError
+from posetalk.export.bundle import MANIFEST, Bundle, load_bundle
+from posetalk.model.config import DenoiserConfig
 from posetalk.model.talking_head import DiffPoseTalk
 
 DENOISER_FILE = "denoiser.pt"
@@ -33,25 +38,53 @@ def default_model_dir() -> Path:
     return DATA_DIR / "model"
 
 
+def is_bundle(folder: Path) -> bool:
+    """Whether ``folder`` is a model bundle rather than a folder with a PyTorch checkpoint."""
+    return (folder / MANIFEST).is_file() and not (folder / DENOISER_FILE).is_file()
+
+
 @dataclass(frozen=True)
 class ModelFiles:
-    checkpoint: Path
+    """Attributes:
+        checkpoint: the denoiser checkpoint, or None for a bundle.
+        bundle: the bundle folder holding the denoiser's graphs, or None.
+        stats, shape, style: coefficient statistics, identity and style (None: none).
+        styles: the folder of style presets (``styles/`` of the model folder), if it has one.
+    """
+
+    checkpoint: Path | None
     stats: Path
     shape: Path
     style: Path | None
     styles: Path | None = None
-    """The folder of style presets (``styles/`` of the model folder), if it has one."""
+    bundle: Path | None = None
+
+    @property
+    def source(self) -> Path:
+        """The checkpoint or the bundle, to name the model by."""
+        return self.checkpoint if self.checkpoint is not None else self.bundle
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model ready to sample: network, statistics, identity and style."""
+    """A model ready to sample: its network (a torch model, or a bundle's graphs), statistics,
+    identity and style."""
 
-    model: DiffPoseTalk
+    model: DiffPoseTalk | None
     stats: CoefficientStats
     shape: np.ndarray
     style: np.ndarray | None
     files: ModelFiles
+    bundle: Bundle | None = None
+
+    @property
+    def config(self) -> DenoiserConfig:
+        return self.model.config if self.model is not None else self.bundle.config
+
+    @property
+    def network(self) -> DiffPoseTalk | Bundle:
+        """What a backend runs (:func:`posetalk.cli.options.backend_from_args`)."""
+        return self.model if self.model is not None else self.bundle
 
 
 def resolve_model_files(
@@ -83,12 +116,14 @@ def resolve_model_files(
     style_path = _style_file(style, styles)
     if style_path is None and folder is not None and (folder / STYLE_FILE).is_file():
         style_path = folder / STYLE_FILE
+    bundle = folder if checkpoint is None and folder is not None and is_bundle(folder) else None
     return ModelFiles(
-        checkpoint=pick(checkpoint, DENOISER_FILE, "--checkpoint"),
+        checkpoint=None if bundle is not None else pick(checkpoint, DENOISER_FILE, "--checkpoint"),
         stats=pick(stats, STATS_FILE, "--stats"),
         shape=pick(shape, SHAPE_FILE, "--shape"),
         style=style_path if use_style else None,
         styles=styles,
+        bundle=bundle,
     )
 
 
@@ -106,11 +141,14 @@ def _style_file(style: str | Path | None, styles: Path | None) -> Path | None:
 
 
 def load_model_files(files: ModelFiles, device: torch.device | str = "cpu") -> LoadedModel:
-    """Load and cross-check every file of a model; errors name the file at fault."""
-    model = load_denoiser(files.checkpoint, device)
+    """Load and cross-check every file of a model; errors name the file at fault. A bundle's
+    graphs are verified, not loaded (the onnxruntime backend opens them)."""
+    model = load_denoiser(files.checkpoint, device) if files.checkpoint is not None else None
+    bundle = load_bundle(files.bundle) if model is None else None
+    config = model.config if model is not None else bundle.config
     style = None
     if files.style is not None:
-        if not model.config.use_style:
-            raise PosetalkError(f"{files.style}: {files.checkpoint} was trained without style; drop the style file")
-        style = load_style(files.style, model.config.d_style)
-    return LoadedModel(model, load_stats(files.stats), load_shape(files.shape), style, files)
+        if not config.use_style:
+            raise PosetalkError(f"{files.style}: {files.source} was trained without style; drop the style file")
+        style = load_style(files.style, config.d_style)
+    return LoadedModel(model, load_stats(files.stats), load_shape(files.shape), style, files, bundle)
