@@ -176,7 +176,8 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--encode-unheard", type=_unheard_ms, default=d.unheard_ms, metavar="MS|window",
                        help="silence past the heard audio given to the speech encoder, the window's later frames "
                        "repeating the last encoded features; 'window': silence to the window's end, exact "
-                       f"(default {'window' if d.unheard_ms is None else f'{d.unheard_ms:g}'})")
+                       f"(default {'window' if d.unheard_ms is None else f'{d.unheard_ms:g}'}; 400 halves HuBERT's cost on "
+                       "100-frame windows)")
     group.add_argument("--warm-start", type=float, metavar="FRACTION", help="start windows re-noised to this fraction of T")
     add_guidance_arguments(group)
     group.add_argument("--no-silence-gate", action="store_true", help="leave the mouth to the model during silence")

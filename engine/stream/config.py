@@ -54,7 +54,7 @@ class StreamConfig:
     revision_frames: int = 15
     lookahead_ms: float = 80.0
     left_context_ms: float = 500.0
-    unheard_ms: float | None = 400.0
+    unheard_ms: float | None = None
     warm_start: float | None = None
     normalisation: Normalisation = "running"
     audio_mean: float = 0.0
