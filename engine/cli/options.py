@@ -104,33 +104,21 @@ def onnx_importable() -> bool:
 
 
 def backend_from_args(args: argparse.Namespace, network: DiffPoseTalk | Bundle, threads: int | None = None) -> ModelBackend:
-    """The backend ``--backend`` names, running ``network``: a torch model itself, or ONNX Runtime
-    over a bundle (a torch model's is exported once into the cache, :mod:`posetalk.backends.onnx_cache`),
-    run with ``threads`` intra-op threads, those the stream's worker gets (None: ONNX Runtime's
-    default, one per core). The calling thread's torch setting is no guide: a streaming command
-    makes it serial."""
-    from posetalk.backends.torch_backend import TorchBackend
-    from posetalk.export.bundle import Bundle
+    """The backend ``--backend`` names (:func:`posetalk.backends.choice.build_backend`), running
+    ``network``, with ``threads`` intra-op threads for ONNX Runtime, those the stream's worker gets
+    (None: ONNX Runtime's default, one per core). The calling thread's torch setting is no guide: a
+    streaming command makes it serial."""
+    from posetalk.backends.choice import build_backend, default_backend_name
 
-    is_bundle = isinstance(network, Bundle)
-    backend = args.backend or ("onnxruntime" if is_bundle else "torch")
-    if backend == "auto":
-        backend = "onnxruntime" if onnx_importable() or is_bundle else "torch"
-    if backend == "torch":
-        if is_bundle:
-            raise PosetalkError(f"{network.folder}: a model bundle runs on --backend onnxruntime; torch needs the checkpoint")
-        return TorchBackend(network, cache_memory=not args.no_cache_memory)
-    if not onnx_importable():
+    name = args.backend or default_backend_name(network)
+    if name == "auto":
+        name = "onnxruntime" if onnx_importable() else default_backend_name(network)
+    if name == "onnxruntime" and not onnx_importable():
         raise PosetalkError(f"--backend onnxruntime needs onnxruntime, onnx and onnxscript: {ONNX_EXTRA}")
-    from posetalk.backends.onnx_cache import cached_bundle
-    from posetalk.backends.onnxruntime_backend import OnnxRuntimeBackend
-
     try:
-        if is_bundle:
-            return OnnxRuntimeBackend(network, device_from_args(args), threads=threads)
-        return OnnxRuntimeBackend(cached_bundle(network), network.device, threads=threads)
+        return build_backend(network, name, device_from_args(args), threads, cache_memory=not args.no_cache_memory)
     except ValueError as error:
-        raise PosetalkError(f"--backend onnxruntime: {error}") from None
+        raise PosetalkError(f"--backend {name}: {error}") from None
 
 
 def sampling_options_from_args(args: argparse.Namespace, loaded: LoadedModel) -> SamplingOptions:

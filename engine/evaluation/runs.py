@@ -17,6 +17,7 @@ Every motion is an :class:`~posetalk.animator.animate.Animation` (exp (L, 50), p
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from posetalk.animator.animate import Animation, animate
 from posetalk.animator.style import StyleParams
 from posetalk.audio.ring import RATE, AudioRingBuffer
 from posetalk.backends.base import ModelBackend
-from posetalk.backends.torch_backend import TorchBackend
+from posetalk.backends.choice import build_backend, default_backend_name
 from posetalk.corpus.timeline import TimedClip
 from posetalk.diffusion.guidance import guidance_for_style
 from posetalk.diffusion.noise import SeededNoise
@@ -62,14 +63,11 @@ class ModelRunner:
 
     loaded: LoadedModel
 
-    @property
+    @cached_property
     def backend(self) -> ModelBackend:
-        """torch for a checkpoint, ONNX Runtime for a bundle."""
-        if self.loaded.bundle is not None:
-            from posetalk.backends.onnxruntime_backend import OnnxRuntimeBackend
-
-            return OnnxRuntimeBackend(self.loaded.bundle)
-        return TorchBackend(self.loaded.model)
+        """The network's default backend, built once for every clip."""
+        network = self.loaded.network
+        return build_backend(network, default_backend_name(network))
 
     @property
     def fps(self) -> int:

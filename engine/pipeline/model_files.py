@@ -78,13 +78,13 @@ class LoadedModel:
     bundle: Bundle | None = None
 
     @property
-    def config(self) -> DenoiserConfig:
-        return self.model.config if self.model is not None else self.bundle.config
+    def network(self) -> DiffPoseTalk | Bundle:
+        """What a backend runs (:func:`posetalk.backends.choice.build_backend`)."""
+        return self.model if self.model is not None else self.bundle
 
     @property
-    def network(self) -> DiffPoseTalk | Bundle:
-        """What a backend runs (:func:`posetalk.cli.options.backend_from_args`)."""
-        return self.model if self.model is not None else self.bundle
+    def config(self) -> DenoiserConfig:
+        return self.network.config
 
 
 def resolve_model_files(
@@ -145,7 +145,7 @@ def load_model_files(files: ModelFiles, device: torch.device | str = "cpu") -> L
     graphs are verified, not loaded (the onnxruntime backend opens them)."""
     model = load_denoiser(files.checkpoint, device) if files.checkpoint is not None else None
     bundle = load_bundle(files.bundle) if model is None else None
-    config = model.config if model is not None else bundle.config
+    config = (model if model is not None else bundle).config
     style = None
     if files.style is not None:
         if not config.use_style:
