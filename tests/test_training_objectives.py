@@ -15,7 +15,13 @@ from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.training.architecture import DENOISER_ARGS
 from posetalk.training.checkpoints import save_published
 from posetalk.training.loops import _prefix
-from posetalk.training.objectives import LossWeights, denoiser_losses, frame_weights, supervised_contrastive
+from posetalk.training.objectives import (
+    LossWeights,
+    denoiser_losses,
+    frame_weights,
+    persona_head_statistics,
+    supervised_contrastive,
+)
 from posetalk.training.rig_loss import built_in_mouth_vertices
 
 
@@ -56,6 +62,44 @@ def test_losses_vanish_for_a_perfect_prediction_and_weigh_frames() -> None:
     wrong[1, 0, 53] += 1.0  # the jaw: motion, vertex and velocity terms all see it
     losses = denoiser_losses(wrong, target, prev, weights, stats, mouth, LossWeights())
     assert float(losses["simple"]) > 0 and float(losses["vertex"]) > 0 and float(losses["velocity"]) > 0
+    assert float(losses["head"]) < 1e-12  # the jaw is not the head
+
+
+def test_head_loss_is_the_rotation_error_in_square_degrees_and_the_mouth_terms_ignore_it() -> None:
+    stats = CoefficientStats(*(np.zeros(n, np.float32) if i % 2 == 0 else np.full(n, 0.1, np.float32)
+                               for i, n in enumerate((50, 50, 6, 6, 100, 100))))
+    mouth = built_in_mouth_vertices(n_vertices=50)
+    target = torch.zeros(1, 4, 54)
+    weights = torch.ones(1, 4)
+    turned = target.clone()
+    turned[0, :, 51] = 0.5  # yaw 0.05 rad off in every frame (pose std 0.1 rad)
+    losses = denoiser_losses(turned, target, target[:, :1], weights, stats, mouth, LossWeights())
+    assert np.isclose(float(losses["head"]), np.degrees(0.05) ** 2, rtol=1e-5)
+    assert float(losses["vertex"]) < 1e-9 and float(losses["lip_gap"]) < 1e-9
+    assert np.isclose(float(losses["total"]) - float(losses["head"]),
+                      LossWeights().simple * 0.25 + LossWeights().velocity * 0.25 / 4
+                      + LossWeights().smooth * 0.25 / 4, rtol=1e-5)
+
+
+def test_persona_head_statistics_grow_with_how_far_and_how_fast_the_head_moves() -> None:
+    t = np.arange(200) / 25.0
+
+    def track(amplitude: float, hz: float) -> np.ndarray:
+        motion = np.zeros((200, 54), np.float32)
+        motion[:, 51] = amplitude * np.sin(2 * np.pi * hz * t)
+        return motion
+
+    # personas 0-2: amplitude 1, 2, 4 at 0.5 Hz; persona 3: amplitude 2 at 1 Hz; persona 4: never animated
+    motions = [[track(1, 0.5), track(2, 0.5)], [track(4, 0.5), track(2, 1.0)]]
+    stats = persona_head_statistics(motions, [(0, 1), (2, 3)], 5)
+    deviation, speed = stats[:, 0], stats[:, 1]
+    assert np.allclose(stats[4], 0.0)
+    # log RMS deviation: equal steps of log 2 for 0, 1, 2, and 3 sways as far as 1
+    assert np.allclose(np.diff(deviation[:3]), deviation[1] - deviation[0], atol=1e-3)
+    assert np.isclose(deviation[3], deviation[1], atol=1e-2)
+    # speed: doubling the frequency at amplitude 2 is as fast as doubling the amplitude at 0.5 Hz
+    assert np.isclose(speed[3], speed[2], atol=2e-2) and speed[0] < speed[1] < speed[2]
+    assert np.isclose(deviation[:4].mean(), 0.0, atol=1e-5) and np.isclose(deviation[:4].std(), 1.0, atol=1e-3)
 
 
 def test_prefix_uses_the_learned_start_rows_like_the_stream() -> None:

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=float, default=3e-4, help="denoiser peak learning rate (default 3e-4)")
     parser.add_argument("--lip-gap-weight", type=float, default=1.0,
                         help="weight of the lip-gap loss, closures emphasised (default 1; 0 = the first model's recipe)")
+    parser.add_argument("--head-weight", type=float, default=1.0,
+                        help="weight of the head losses: the denoiser's head-rotation error (deg^2) and the style "
+                             "encoder's head read-out (default 1; 0 = the first model's recipe)")
     parser.add_argument("--init", type=Path, metavar="MODEL_DIR",
                         help="fine-tune this model folder: keep its style encoder, start the denoiser from its weights")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
@@ -45,8 +48,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise PosetalkError(f"--minutes must be positive, got {args.minutes:g}")
     if not args.lr > 0:
         raise PosetalkError(f"--lr must be positive, got {args.lr:g}")
-    if args.lip_gap_weight < 0:
-        raise PosetalkError(f"--lip-gap-weight must not be negative, got {args.lip_gap_weight:g}")
+    for option, value in {"--lip-gap-weight": args.lip_gap_weight, "--head-weight": args.head_weight}.items():
+        if value < 0:
+            raise PosetalkError(f"{option} must not be negative, got {value:g}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out = run_recipe(RecipeOptions(
         corpus=args.corpus, out=args.output, seed=args.seed, personas=args.personas, style_steps=args.style_steps,
         denoiser_steps=args.steps, denoiser_minutes=args.minutes, batch_size=args.batch_size, learning_rate=args.lr,
-        lip_gap_weight=args.lip_gap_weight, threads=args.threads, init=args.init,
+        lip_gap_weight=args.lip_gap_weight, head_weight=args.head_weight, threads=args.threads, init=args.init,
     ))
     print(f"wrote the model folder {out}")
     return 0

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm import tqdm
 
 from posetalk.checkpoint.arrays import CoefficientStats
@@ -21,7 +22,13 @@ from posetalk.model.style_encoder import StyleEncoder
 from posetalk.model.talking_head import DiffPoseTalk
 from posetalk.training.checkpoints import load_resume, save_published, save_resume
 from posetalk.training.dataset import TrainingSet, denoiser_batch, motion_window, style_clips
-from posetalk.training.objectives import LossWeights, denoiser_losses, frame_weights, supervised_contrastive
+from posetalk.training.objectives import (
+    LossWeights,
+    denoiser_losses,
+    frame_weights,
+    persona_head_statistics,
+    supervised_contrastive,
+)
 from posetalk.training.rig_loss import MouthVertices
 
 CHECKPOINT_EVERY_S = 120.0
@@ -89,20 +96,29 @@ def _run(name: str, path: Path, module: torch.nn.Module, params: list[torch.nn.P
 
 
 def train_style_encoder(encoder: StyleEncoder, args: dict[str, Any], data: TrainingSet, path: Path,
-                        options: LoopOptions, personas_per_batch: int = 16) -> list[dict[str, float]]:
-    """Contrastive training of the style encoder on windows of the personas' animations."""
+                        options: LoopOptions, personas_per_batch: int = 16,
+                        head_style_weight: float = 1.0) -> list[dict[str, float]]:
+    """Contrastive training of the style encoder on windows of the personas' animations, with a
+    linear read-out of the feature trained to predict each persona's head statistics
+    (:func:`~posetalk.training.objectives.persona_head_statistics`; the read-out is not kept)."""
     present = np.array(sorted({p for owners in data.persona_of for p in owners}))
+    head_targets = torch.from_numpy(persona_head_statistics(data.motions, data.persona_of, len(data.shapes)))
+    trained = torch.nn.ModuleDict({"encoder": encoder,
+                                   "head_read_out": torch.nn.Linear(encoder.config.feature_dim, head_targets.shape[1])})
 
     def step_fn(rng: np.random.Generator) -> dict[str, torch.Tensor]:
         chosen = rng.choice(present, size=min(personas_per_batch, len(present)), replace=False)
         clips, labels = style_clips(data, encoder.config.n_motions, chosen, options.batch_size // len(chosen), rng)
-        loss = supervised_contrastive(encoder(clips), labels)
-        return {"total": loss}
+        features = encoder(clips)
+        contrastive = supervised_contrastive(features, labels)
+        head_style = F.mse_loss(trained["head_read_out"](features), head_targets[labels])
+        return {"total": contrastive + head_style_weight * head_style, "contrastive": contrastive,
+                "head_style": head_style}
 
     def save(step: int) -> None:
         save_published(path, args, "encoder", encoder.encoder.state_dict(), step)
 
-    return _run("style encoder", path, encoder, list(encoder.parameters()), options, step_fn, save)
+    return _run("style encoder", path, trained, list(trained.parameters()), options, step_fn, save)
 
 
 def _timesteps(batch: int, num_steps: int, rng: np.random.Generator) -> torch.Tensor:

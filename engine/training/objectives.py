@@ -10,13 +10,22 @@ excluded; frames the stream has not heard yet count less, since the stream never
   sees a 3 mm gap left in a 60 ms p/b/m closure, while a viewer sees nothing else;
 - ``velocity``: squared error of frame-to-frame differences, the first one taken from the last
   prefix frame, so windows join smoothly (the window-transition term);
-- ``smooth``: squared second differences of the prediction.
+- ``smooth``: squared second differences of the prediction;
+- ``head``: squared error (deg^2) of the head's global rotation vector. In the normalised motion
+  the head is 3 of 54 dimensions and its error is dwarfed by the mouth's mm^2 terms, so without it
+  the model learned a fifth of the animator's head motion.
+
+The style encoder's contrastive loss is joined by ``head_style``: a linear read-out of its feature
+must predict its persona's head statistics (:func:`persona_head_statistics`), so that personas that
+differ only in how the head moves get features apart (contrastive learning alone placed lively_head
+and calm_head next to neutral).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -24,6 +33,8 @@ from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.model.config import EXP_DIM
 from posetalk.training.rig_loss import MouthVertices
 
+HEAD = slice(EXP_DIM, EXP_DIM + 3)
+"""The global head rotation (axis-angle) in a motion frame with head pose."""
 JAW = EXP_DIM + 3
 """Index of the jaw pitch in a motion frame with head pose."""
 
@@ -35,6 +46,7 @@ class LossWeights:
     velocity: float = 1.0
     smooth: float = 0.1
     lip_gap: float = 1.0
+    head: float = 1.0
     closed_boost: float = 4.0
     """Extra weight (times the frame's) of the lip-gap error where the target lips are closed."""
     unheard: float = 0.3
@@ -75,6 +87,8 @@ def denoiser_losses(
         jaw = motion[..., JAW] * float(stats.pose_std[3]) + float(stats.pose_mean[3])
         return mouth(exp, jaw) * 1000.0
 
+    head_std_deg = torch.as_tensor(stats.pose_std[:3], device=predicted.device) * (180.0 / torch.pi)
+    head = _weighted_mean(((predicted[..., HEAD] - target[..., HEAD]) * head_std_deg) ** 2, weights)
     posed_pred, posed_true = vertices(predicted), vertices(target)
     vertex = _weighted_mean(((posed_pred - posed_true) ** 2).sum(-1).mean(-1), weights)
     gap_true = mouth.lip_gap(posed_true)
@@ -86,9 +100,9 @@ def denoiser_losses(
     velocity = _weighted_mean((with_prev_pred.diff(dim=1) - with_prev_true.diff(dim=1)) ** 2, weights)
     smooth = _weighted_mean(F.pad(with_prev_pred.diff(n=2, dim=1) ** 2, (0, 0, 1, 0)), weights)
     total = (lw.simple * simple + lw.vertex * vertex + lw.lip_gap * lip_gap + lw.velocity * velocity
-             + lw.smooth * smooth)
+             + lw.smooth * smooth + lw.head * head)
     return {"total": total, "simple": simple, "vertex": vertex, "lip_gap": lip_gap, "velocity": velocity,
-            "smooth": smooth}
+            "smooth": smooth, "head": head}
 
 
 def supervised_contrastive(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
@@ -102,3 +116,28 @@ def supervised_contrastive(features: torch.Tensor, labels: torch.Tensor, tempera
     positives = (labels[:, None] == labels[None, :]) & ~self_mask
     per_anchor = -(log_prob.masked_fill(~positives, 0.0).sum(1)) / positives.sum(1).clamp(min=1)
     return per_anchor[positives.any(1)].mean()
+
+
+def persona_head_statistics(motions: list[list[np.ndarray]], persona_of: list[tuple[int, ...]], n_personas: int,
+                            ) -> np.ndarray:
+    """(P, 2) standardised head statistics of each persona over all its animations: the log RMS
+    deviation of the head rotation from each animation's mean (how far it moves) and the log RMS
+    frame-to-frame change (how fast), in normalised units; personas without animations get 0.
+
+    Args:
+        motions: per sequence, per animation, (L, 54) normalised motion.
+        persona_of: per sequence, the persona index of each animation.
+    """
+    deviation, speed, count = np.zeros(n_personas), np.zeros(n_personas), np.zeros(n_personas)
+    for tracks, owners in zip(motions, persona_of, strict=True):
+        for track, p in zip(tracks, owners, strict=True):
+            head = track[:, HEAD].astype(np.float64)
+            deviation[p] += ((head - head.mean(0)) ** 2).sum(1).sum()
+            speed[p] += (np.diff(head, axis=0) ** 2).sum(1).sum()
+            count[p] += len(head)
+    seen = count > 0
+    raw = np.zeros((n_personas, 2))
+    raw[seen] = 0.5 * np.log(np.stack([deviation[seen], speed[seen]], 1) / count[seen, None] + 1e-12)
+    mean, std = raw[seen].mean(0), raw[seen].std(0) + 1e-6
+    return np.where(seen[:, None], (raw - mean) / std, 0.0).astype(np.float32)
+

@@ -59,6 +59,7 @@ class RecipeOptions:
     batch_size: int = 48
     learning_rate: float = 3e-4
     lip_gap_weight: float = LossWeights().lip_gap
+    head_weight: float = LossWeights().head
     threads: int | None = None
     init: Path | None = None
 
@@ -178,13 +179,14 @@ def run_recipe(options: RecipeOptions) -> Path:
     style_path = work / "style_encoder.pt"
     style_steps = 0 if options.init else options.style_steps
     style_history = train_style_encoder(style_encoder, STYLE_ARGS, data, style_path,
-                                        LoopOptions(style_steps, None, 128, 1e-3, options.seed))
+                                        LoopOptions(style_steps, None, 128, 1e-3, options.seed),
+                                        head_style_weight=options.head_weight)
     denoiser_path = work / "denoiser.pt"
     denoiser_history = train_denoiser(model, DENOISER_ARGS, style_encoder, data, stats, built_in_mouth_vertices(),
                                       denoiser_path,
                                       LoopOptions(options.denoiser_steps, options.denoiser_minutes,
                                                   options.batch_size, options.learning_rate, options.seed),
-                                      LossWeights(lip_gap=options.lip_gap_weight))
+                                      LossWeights(lip_gap=options.lip_gap_weight, head=options.head_weight))
     out = options.out
     for name in ("denoiser.pt", "style_encoder.pt", "stats.npz"):
         with atomic_write(out / name) as stream:
