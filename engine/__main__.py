@@ -2,4 +2,5 @@ import sys
 
 from posetalk.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned child process imports the parent's main module
+    sys.exit(main())

@@ -80,6 +80,24 @@ def test_live_window_under_a_real_x_server(xvfb_display: str) -> None:
     assert re.search(r"(\d+) frames published, \d+ deadline misses, 0 failed ticks", done.stdout), done.stdout
 
 
+def test_live_with_a_window_publishes_every_frame_on_this_cpu(xvfb_display: str) -> None:
+    """The window draws in its own, lower-priority process at the level its governor finds, so on
+    a 2-core machine without a GPU (software OpenGL) the default model still keeps up."""
+    seconds = 30
+    done = subprocess.run(
+        [sys.executable, "-m", "posetalk", "live", "--no-server", "--duration", str(seconds)],
+        capture_output=True, text=True, timeout=seconds + 150, env={**os.environ, "DISPLAY": xvfb_display},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    published, skipped = map(int, re.search(r"(\d+) frames published, \d+ deadline misses, 0 failed ticks, "
+                                            r"(\d+) frames skipped", done.stdout).groups())
+    drawn, received = map(int, re.search(r"the window drew (\d+) frames \([\d.]+ fps\) of (\d+) received",
+                                         done.stdout).groups())
+    assert skipped == 0, done.stdout
+    assert published >= 0.99 * seconds * 25, done.stdout
+    assert received >= published - 50 and drawn >= 5 * seconds, done.stdout  # the window showed the stream
+
+
 def _streaming_line(command: list[str]) -> str:
     """The start-up line in which a streaming command reports its configuration."""
     result = subprocess.run([sys.executable, "-m", "posetalk", *command], capture_output=True, text=True, timeout=120)

@@ -65,10 +65,17 @@ def test_ticks_within_budget_point_at_other_load(caplog: pytest.LogCaptureFixtur
     assert "--steps" not in message
 
 
-def test_the_window_overlay_can_draw_the_stream_health() -> None:
+def test_the_stream_health_reads_the_recent_ticks_and_the_overlay_can_draw_it() -> None:
     from posetalk.render.overlay import GLYPHS
     from posetalk.stream.engine import StreamStats
 
-    lines = StreamStats(deadline_misses=3, skipped_frames=41).overlay_lines()
-    assert lines == ["LATE 3", "SKIPPED 41"]
+    stats = StreamStats(frames_published=500, deadline_misses=3, skipped_frames=41)
+    assert stats.health(80.0).tick_load is None and stats.health(80.0).latency_ms is None
+    stats.tick_ms.extend([1000.0] * 20 + [40.0] * 12)  # the slow ticks of long ago are not the load now
+    stats.latency_ms.extend([900.0] * 10 + [150.0] * 25)
+    health = stats.health(80.0)
+    assert health.tick_load == 0.5 and health.latency_ms == 150.0
+    assert (health.frames_published, health.deadline_misses, health.skipped_frames) == (500, 3, 41)
+    lines = health.overlay_lines()
+    assert lines == ["LOAD   50%", "LATE 3", "SKIPPED 41"]
     assert all(char in GLYPHS for line in lines for char in line)  # none drawn as a blank

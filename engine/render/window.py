@@ -1,8 +1,10 @@
-"""The interactive window (GLFW): live frames from a queue, drawn at the monitor's rate.
+"""The interactive window (GLFW): live frames from a queue, drawn at up to the monitor's rate.
 
 Frames (25 fps, stamped with audio time) come from a bounded, thread-safe queue that a producer
 fills; the display loop drains it without blocking, interpolates the motion at the playback time,
-and draws. Mouse: drag to orbit, wheel to zoom. Keys: S saves a screenshot, Esc or Q closes.
+and draws at the rate, resolution and MSAA that :class:`~posetalk.render.governor.RenderGovernor`
+allows (on software OpenGL, drawing competes with the model for the CPU). Mouse: drag to orbit,
+wheel to zoom. Keys: S saves a screenshot, Esc or Q closes.
 
 Mesa cannot make a GLX (window) context current in a process that already used an EGL (headless)
 context, so a process should use one path or the other.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +27,15 @@ import numpy as np
 from posetalk.errors import PosetalkError
 from posetalk.render.camera import Camera, framing_camera
 from posetalk.render.geometry import HeadGeometry
+from posetalk.render.governor import RenderGovernor
 from posetalk.render.motion import FrameInterpolator, PlaybackClock
 from posetalk.render.overlay import Overlay
 from posetalk.render.renderer import RenderConfig, Renderer
+from posetalk.render.scaled import ScaledTarget, scaled_size
 from posetalk.render.video import save_png
 from posetalk.rig.flame import N_EXP, N_SHAPE
 from posetalk.stream.frame import Frame
+from posetalk.stream.health import StreamHealth
 
 ORBIT_RADIANS_PER_PIXEL = 0.008
 ZOOM_PER_WHEEL_STEP = 0.9
@@ -42,10 +48,11 @@ class WindowConfig:
     title: window title.
     vsync: swap at the monitor's refresh rate (otherwise as fast as possible).
     max_fps: cap on the display rate; None means the monitor's refresh rate (the loop also
-        sleeps to it where swapping does not wait, e.g. on a virtual X server).
+        sleeps to it where swapping does not wait, e.g. on a virtual X server). The governor
+        may draw at a lower rate.
     playout_delay: seconds the display runs behind the newest frame.
     screenshot_dir: where the S key saves PNGs.
-    render: look of the frames.
+    render: look of the frames (its ``samples`` are the governor's best level's at most).
     """
 
     size: tuple[int, int] = (720, 720)
@@ -63,6 +70,20 @@ class WindowStats:
     frames_received: int
     mean_fps: float
     screenshots: tuple[Path, ...]
+    lowest_level: int
+    """The cheapest governor level the window drew at (0: the best)."""
+
+
+FPS_WINDOW_S = 1.0
+"""Seconds of drawn frames the measured drawing rate is taken over."""
+
+
+def _rate(times: deque[float]) -> float:
+    """Frames per second over the last :data:`FPS_WINDOW_S` of ``times`` (perf-counter seconds of
+    drawn frames, oldest first; older ones are dropped from it)."""
+    while times and times[-1] - times[0] > FPS_WINDOW_S:
+        times.popleft()
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
 
 
 def _refresh_rate() -> float:
@@ -120,8 +141,9 @@ class ViewerWindow:
     """A resizable window showing the head driven by frames from ``frames``.
 
     ``frames`` is a queue of frames or a frame-bus subscription; the window closes by itself once
-    a subscription's stream has ``ended``. ``status``, when given, returns more overlay lines
-    (e.g. a stream's deadline misses and skipped frames); it is called for every drawn frame.
+    a subscription's stream has ``ended``. ``health``, when given, returns the latest health of
+    the stream that makes the frames (or None before there is one); it is called for every drawn
+    frame, shown in the overlay and fed to the governor.
     """
 
     def __init__(
@@ -129,12 +151,12 @@ class ViewerWindow:
         geometry: HeadGeometry,
         frames: queue.Queue[Frame],
         config: WindowConfig = WindowConfig(),
-        status: Callable[[], list[str]] | None = None,
+        health: Callable[[], StreamHealth | None] | None = None,
     ) -> None:
         self.geometry = geometry
         self.frames = frames
         self.config = config
-        self.status = status
+        self.health = health
         self._screenshot_requested = threading.Event()
 
     def request_screenshot(self) -> None:
@@ -147,7 +169,7 @@ class ViewerWindow:
         glfw.window_hint(glfw.CONTEXT_VERSION_MAJOR, 4)
         glfw.window_hint(glfw.CONTEXT_VERSION_MINOR, 3)
         glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
-        glfw.window_hint(glfw.SAMPLES, self.config.render.samples)
+        glfw.window_hint(glfw.SAMPLES, 0)  # anti-aliasing happens off-screen (ScaledTarget)
         glfw.window_hint(glfw.RESIZABLE, True)
         window = glfw.create_window(*self.config.size, self.config.title, None, None)
         if not window:
@@ -157,21 +179,27 @@ class ViewerWindow:
         glfw.swap_interval(1 if self.config.vsync else 0)
         return window
 
-    def run(self, max_frames: int | None = None) -> WindowStats:
-        """Show the window until it is closed (or ``max_frames`` have been displayed)."""
+    def run(self, max_frames: int | None = None, on_open: Callable[[], None] | None = None) -> WindowStats:
+        """Show the window until it is closed (or ``max_frames`` have been displayed);
+        ``on_open`` is called once the window and its OpenGL context exist."""
         window = self._open()
         ctx = moderngl.create_context(require=430)
+        if on_open is not None:
+            on_open()
         renderer = Renderer(ctx, self.geometry, self.config.render)
+        drawing = ScaledTarget(ctx)
         overlay = Overlay(ctx)
         controls = _Input(window)
         camera = framing_camera(self.geometry.center, self.geometry.radius)
         motion = FrameInterpolator()
         clock = PlaybackClock(self.config.playout_delay)
+        governor = RenderGovernor()
         rest = (np.zeros(N_EXP), np.zeros(6), np.zeros(N_SHAPE))
-        period = 1.0 / (self.config.max_fps or _refresh_rate())
+        refresh = self.config.max_fps or _refresh_rate()
         drawn = received = 0
         screenshots: list[Path] = []
-        fps = 0.0
+        recent: deque[float] = deque()
+        lowest = 0
         started = last = time.perf_counter()
         try:
             while not glfw.window_should_close(window) and not getattr(self.frames, "ended", False):
@@ -182,35 +210,42 @@ class ViewerWindow:
                 sample = motion.sample(display_time) if display_time is not None else None
                 exp, pose, shape = sample if sample is not None else rest
                 camera = controls.apply(camera)
+                health = self.health() if self.health is not None else None
+                fps = _rate(recent)
+                target_fps = min(refresh, governor.current.max_fps or refresh)
+                level = governor.observe(time.perf_counter(), health, fps, target_fps)
+                lowest = max(lowest, governor.level)
                 size = glfw.get_framebuffer_size(window)  # changes when the window is resized
                 if min(size) > 0:  # zero while minimised
                     renderer.set_shape(shape)
                     renderer.pose(exp, pose)
-                    renderer.head_pass(ctx.screen, camera, size)
-                    lines = self._overlay_lines(fps, motion.latest, display_time, now_wall)
-                    if self.status is not None:
-                        lines += self.status()
-                    overlay.draw(ctx.screen, lines, size)
+                    small = scaled_size(size, level.scale)
+                    renderer.head_pass(drawing.framebuffer(small, min(level.samples, self.config.render.samples)),
+                                       camera, small)
+                    drawing.present(ctx.screen, size)
+                    lines = self._overlay_lines(fps, motion.latest, display_time, now_wall, health)
+                    overlay.draw(ctx.screen, [*lines, level.describe()], size)
                     if controls.screenshot or self._screenshot_requested.is_set():
                         controls.screenshot = False
                         self._screenshot_requested.clear()
                         screenshots.append(self._screenshot(ctx.screen, size, len(screenshots)))
                 glfw.swap_buffers(window)
                 drawn += 1
+                period = 1.0 / min(refresh, level.max_fps or refresh)
                 time.sleep(max(0.0, last + period - time.perf_counter()))
-                current = time.perf_counter()
-                fps = 0.9 * fps + 0.1 / max(current - last, 1e-6) if drawn > 1 else 0.0
-                last = current
+                last = time.perf_counter()
+                recent.append(last)
                 if max_frames is not None and drawn >= max_frames:
                     break
         finally:
             overlay.release()
+            drawing.release()
             renderer.release()
             ctx.release()
             glfw.destroy_window(window)
             glfw.terminate()
         elapsed = max(time.perf_counter() - started, 1e-6)
-        return WindowStats(drawn, received, drawn / elapsed, tuple(screenshots))
+        return WindowStats(drawn, received, drawn / elapsed, tuple(screenshots), lowest)
 
     def _drain(self, motion: FrameInterpolator, clock: PlaybackClock) -> int:
         """Move every waiting frame from the queue into the interpolator (never blocks)."""
@@ -226,16 +261,19 @@ class ViewerWindow:
 
     @staticmethod
     def _overlay_lines(
-        fps: float, latest: Frame | None, display_time: float | None, now_wall: float
+        fps: float, latest: Frame | None, display_time: float | None, now_wall: float, health: StreamHealth | None
     ) -> list[str]:
-        """fps, and the latency: how long ago the frame now on screen was published."""
+        """The drawing rate; the latency from audio heard to the frame on screen: the stream's own
+        (audio to publication, when its health says) plus how long ago the frame on screen was
+        published; then the stream's health."""
         lines = [f"FPS {fps:5.1f}"]
         if latest is not None and display_time is not None:
-            latency = now_wall - latest.wall_time + (latest.audio_time - display_time)
-            lines.append(f"LATENCY {latency * 1000:5.0f} MS")
+            shown_after = now_wall - latest.wall_time + (latest.audio_time - display_time)
+            produced = health.latency_ms / 1000 if health is not None and health.latency_ms is not None else 0.0
+            lines.append(f"LATENCY {(produced + shown_after) * 1000:5.0f} MS")
         else:
             lines.append("LATENCY  -")
-        return lines
+        return lines + (health.overlay_lines() if health is not None else [])
 
     def _screenshot(self, target: moderngl.Framebuffer, size: tuple[int, int], index: int) -> Path:
         width, height = size

@@ -9,7 +9,6 @@ emits copies of the last good frame for its slots, is reported, and the stream g
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
@@ -29,7 +28,8 @@ from posetalk.stream.config import StreamConfig
 from posetalk.stream.frame import Frame
 from posetalk.stream.batcher import TickBatcher
 from posetalk.stream.generator import StreamGenerator, TickOutput, TickPlan, TickRequest
-from posetalk.stream.overload import OverloadReporter, RateLimit
+from posetalk.stream.health import StreamHealth
+from posetalk.stream.overload import OverloadReporter, RateLimit, tick_budget_ms
 from posetalk.stream.silence import SilenceGate
 from posetalk.stream.style_control import StyleMixer, StylePresets
 from posetalk.stream.threads import use_threads
@@ -39,6 +39,10 @@ log = logging.getLogger("posetalk.stream")
 RECORDS_KEPT = 100_000
 RECENT_TICKS = 50
 """Ticks whose compute times judge the current load (2 s of audio at the default tick)."""
+HEALTH_TICKS = 12
+"""Ticks whose compute times make a health snapshot's load (about 1 s of audio at the default tick)."""
+HEALTH_FRAMES = 25
+"""Frames whose latencies make a health snapshot's latency (1 s at 25 fps)."""
 READY_FRAMES = 250
 """Frames between scheduler and pacer (10 s at 25 fps); a full queue holds the scheduler back."""
 
@@ -58,9 +62,21 @@ class StreamStats:
     sampling_ms: deque = field(default_factory=lambda: deque(maxlen=RECORDS_KEPT))
     last_error: str | None = None
 
-    def overlay_lines(self) -> list[str]:
-        """What a viewer shows of the stream's health: frames published late and frames skipped."""
-        return [f"LATE {self.deadline_misses}", f"SKIPPED {self.skipped_frames}"]
+    def health(self, budget_ms: float) -> StreamHealth:
+        """A snapshot of how the stream keeps up; ``budget_ms`` is a tick's budget
+        (:func:`~posetalk.stream.overload.tick_budget_ms`)."""
+        ticks, latencies = _latest(self.tick_ms, HEALTH_TICKS), _latest(self.latency_ms, HEALTH_FRAMES)
+        return StreamHealth(
+            tick_load=float(np.percentile(ticks, 90)) / budget_ms if ticks else None,
+            latency_ms=float(np.median(latencies)) if latencies else None,
+            frames_published=self.frames_published, deadline_misses=self.deadline_misses,
+            skipped_frames=self.skipped_frames,
+        )
+
+
+def _latest(records: deque, n: int) -> list[float]:
+    """The last ``n`` values of ``records`` (by index: another thread may be appending)."""
+    return [records[-i] for i in range(1, min(n, len(records)) + 1)]
 
 
 class StreamingEngine:
@@ -140,6 +156,10 @@ class StreamingEngine:
         return self._finished.wait(timeout)
 
     # -- live control (any thread) --------------------------------------------------------------
+
+    def health(self) -> StreamHealth:
+        """How the stream keeps up now (any thread)."""
+        return self.stats.health(tick_budget_ms(self.config, self.fps))
 
     @property
     def audio_time(self) -> float:
@@ -253,7 +273,7 @@ class StreamingEngine:
                 pass
 
     def _recent_tick_ms(self) -> list[float]:
-        return list(itertools.islice(reversed(self.stats.tick_ms), RECENT_TICKS))
+        return _latest(self.stats.tick_ms, RECENT_TICKS)
 
     def _frames_behind(self, plan: TickPlan) -> int:
         """Whole frames to skip so the next tick needs the newest audio; 0 within the backlog."""
