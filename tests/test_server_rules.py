@@ -76,10 +76,11 @@ def test_beyond_loopback_every_connection_needs_the_token() -> None:
                 host="127.0.0.1", port=server.port,
             ) as ws:
                 assert json.loads(await ws.recv())["type"] == "hello"
-            status, _ = await asyncio.to_thread(http_get, server.port, "/mesh.json")
-            assert status == 401
-            status, _ = await asyncio.to_thread(http_get, server.port, f"/mesh.json?token={TOKEN}")
-            assert status == 200
+            for mesh in ("/mesh.json", "/mesh.glb"):
+                status, _ = await asyncio.to_thread(http_get, server.port, mesh)
+                assert status == 401
+                status, _ = await asyncio.to_thread(http_get, server.port, f"{mesh}?token={TOKEN}")
+                assert status == 200
 
     asyncio.run(scenario())
 

@@ -25,6 +25,8 @@ N_SHAPE = 100
 N_EXP = 50
 N_JOINTS = 5
 JAW_JOINT = 2
+JOINT_NAMES = ("global", "neck", "jaw", "left_eye", "right_eye")
+POSE_JOINTS = (0, JAW_JOINT)  # the joints the (6,) pose rotates, three axis-angle values each
 # Expression components follow the 300 shape components in the published shapedirs.
 EXP_OFFSET = 300
 
@@ -140,8 +142,8 @@ def full_pose(pose: np.ndarray) -> np.ndarray:
     """(B, 6) global + jaw axis-angle -> (B, 5, 3) per-joint axis-angle, neck and eyes at zero."""
     pose = np.asarray(pose, dtype=np.float64)
     joints = np.zeros((pose.shape[0], N_JOINTS, 3))
-    joints[:, 0] = pose[:, :3]
-    joints[:, JAW_JOINT] = pose[:, 3:6]
+    for k, joint in enumerate(POSE_JOINTS):
+        joints[:, joint] = pose[:, 3 * k : 3 * k + 3]
     return joints
 
 

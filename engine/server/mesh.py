@@ -1,4 +1,4 @@
-"""The head mesh that viewers draw: its rest geometry over HTTP and posed vertices per frame."""
+"""The head mesh that viewers draw: its rest geometry and rig over HTTP, posed vertices per frame."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from functools import cached_property
 import numpy as np
 
 from posetalk.rig.flame import FlameModel, flame_vertices
+from posetalk.server.head_gltf import head_glb
 from posetalk.stream.frame import Frame
+
+GLB_MEDIA_TYPE = "model/gltf-binary"  # IANA, named by the glTF 2.0 specification
 
 
 class HeadMesh:
-    """A FLAME-layout head for the ``vertices`` channel and ``GET /mesh.json``."""
+    """A FLAME-layout head for the ``vertices`` channel, ``GET /mesh.json`` and ``GET /mesh.glb``."""
 
     def __init__(self, model: FlameModel, name: str, colors: np.ndarray | None = None) -> None:
         """``colors``: optional (V, 3) sRGB vertex colours in [0, 1]."""
@@ -35,6 +38,11 @@ class HeadMesh:
             "colors": None if self.colors is None else np.round(self.colors.ravel(), 3).tolist(),
         }
         return json.dumps(body, separators=(",", ":")).encode()
+
+    @cached_property
+    def glb_bytes(self) -> bytes:
+        """The rig as binary glTF: morph targets and skin for posing on the GPU (:mod:`posetalk.server.head_gltf`)."""
+        return head_glb(self.model, self.name, self.colors)
 
     def vertices(self, frame: Frame) -> np.ndarray:
         """(V, 3) float32 posed vertices of ``frame``, metres."""

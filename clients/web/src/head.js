@@ -1,44 +1,30 @@
-// The head mesh: geometry from GET /mesh.json, posed by the vertices channel or the head channel.
+// The head in the scene: the rig from GET /mesh.glb, posed by the motion of the `flame` channel.
 
-import * as THREE from "three";
+import { loadRig } from "./rig.js";
 
 export class HeadView {
   constructor(scene) {
     this.scene = scene;
-    this.mesh = null;
+    this.rig = null;
   }
 
-  /** Build the mesh from the engine's /mesh.json body. */
-  load(body) {
-    const geometry = new THREE.BufferGeometry();
-    geometry.setAttribute("position", new THREE.BufferAttribute(new Float32Array(body.vertices), 3));
-    geometry.setIndex(body.faces);
-    if (body.colors) {
-      geometry.setAttribute("color", new THREE.BufferAttribute(new Float32Array(body.colors), 3));
-    }
-    geometry.computeVertexNormals();
+  /** Load the rig from `url` into the scene; returns the rest pose's bounding sphere. */
+  async load(url) {
+    this.rig = await loadRig(url);
+    this.scene.add(this.rig.root);
+    const geometry = this.rig.mesh.geometry;
     geometry.computeBoundingSphere();
-    const material = new THREE.MeshStandardMaterial({
-      color: body.colors ? 0xffffff : 0xd9a98c,
-      vertexColors: Boolean(body.colors),
-      roughness: 0.7,
-      side: THREE.DoubleSide,
-    });
-    this.mesh = new THREE.Mesh(geometry, material);
-    this.scene.add(this.mesh);
     return geometry.boundingSphere;
   }
 
-  /** Apply one decoded frame: posed vertices (metres) or, without them, the head quaternion. */
-  apply(frame) {
-    if (!this.mesh) return;
-    const { vertices, head } = frame.arrays;
-    if (vertices && vertices.length === this.mesh.geometry.attributes.position.array.length) {
-      this.mesh.geometry.attributes.position.array.set(vertices);
-      this.mesh.geometry.attributes.position.needsUpdate = true;
-      this.mesh.geometry.computeVertexNormals();
-    } else if (head) {
-      this.mesh.quaternion.set(head[0], head[1], head[2], head[3]);
-    }
+  /** Pose from one sample of motion: {exp, pose, shape}. */
+  apply(motion) {
+    if (this.rig) this.rig.pose(motion.exp, motion.pose, motion.shape);
+  }
+
+  /** Pose from `motion` (plain arrays) and return the posed positions (3 V, metres). */
+  posedVertices(motion) {
+    this.apply(motion);
+    return Array.from(this.rig.posedPositions());
   }
 }

@@ -1,8 +1,10 @@
-// posetalk browser viewer: connects to the engine that serves it, draws the head, shows fps and latency.
+// posetalk browser viewer: connects to the engine that serves it, poses the head on the GPU from
+// the `flame` channel at the display's refresh rate, shows fps and latency.
 
 import * as THREE from "three";
 import { StreamConnection } from "./connection.js";
 import { HeadView } from "./head.js";
+import { FrameInterpolator, PlaybackClock } from "./motion.js";
 import { FrameStats } from "./stats.js";
 
 const params = new URLSearchParams(window.location.search);
@@ -27,28 +29,34 @@ camera.position.set(0, 0, 0.6);
 const head = new HeadView(scene);
 const stats = new FrameStats();
 const overlay = document.getElementById("overlay");
+const motion = new FrameInterpolator();
+const clock = new PlaybackClock();
+let shape = null; // frames carry the identity only when it changes: keep the last one
 let status = "connecting";
-let latest = null; // newest frame not yet drawn: a slow page skips stale frames instead of lagging
+let draws = 0;
 
-// State the browser test reads.
-window.posetalkViewer = { stats, get status() { return status; }, get connections() { return connection.connections; } };
+// State the browser test reads and drives (THREE and the scene let it render the engine's posing).
+window.posetalkViewer = {
+  stats, head, THREE, scene, camera, renderer,
+  get status() { return status; },
+  get connections() { return connection.connections; },
+  get draws() { return draws; },
+};
 
 async function loadMesh() {
-  const answer = await fetch(`/mesh.json${query}`);
-  if (!answer.ok) return;
-  const sphere = head.load(await answer.json());
+  const sphere = await head.load(`/mesh.glb${query}`);
   camera.position.set(sphere.center.x, sphere.center.y, sphere.center.z + sphere.radius * 4.2);
   camera.lookAt(sphere.center);
 }
 
-function chooseChannels(hello) {
-  return "vertices" in hello.channels ? ["vertices"] : ["head"];
-}
-
-const connection = new StreamConnection(wsUrl, chooseChannels, {
+const connection = new StreamConnection(wsUrl, () => ["flame"], {
   onFrame(frame) {
     stats.add(frame);
-    latest = frame;
+    const { exp, pose } = frame.arrays;
+    if (!exp || !pose) return;
+    shape = frame.arrays.shape ?? shape;
+    clock.observe(frame.t, performance.now() / 1000);
+    motion.push({ t: frame.t, exp, pose, shape });
   },
   onStatus(text) {
     status = text;
@@ -62,18 +70,18 @@ window.addEventListener("resize", () => {
 });
 
 function draw() {
-  if (latest) {
-    head.apply(latest);
-    latest = null;
-  }
+  const t = clock.audioTime(performance.now() / 1000);
+  const sample = t === null ? null : motion.sample(t);
+  if (sample) head.apply(sample);
   renderer.render(scene, camera);
+  draws += 1;
   overlay.textContent =
     `${status}\nfps ${stats.fps}   latency ${stats.latencyMs.toFixed(1)} ms\n` +
     `frames ${stats.frames}   seq ${stats.lastSeq}   gaps ${stats.gaps}`;
   requestAnimationFrame(draw);
 }
 
-loadMesh().finally(() => {
+loadMesh().catch((error) => console.error("posetalk: no head", error)).finally(() => {
   connection.open();
   draw();
 });
