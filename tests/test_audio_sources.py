@@ -280,5 +280,41 @@ def test_push_rejects_bad_input(ring: AudioRingBuffer) -> None:
         assert ring.end == 0
     finally:
         source.stop()
-    source.push(np.ones(10), RATE)  # after stop: dropped, not an error
+    assert source.push(np.ones(10), RATE) is None  # after stop: dropped, not an error
     assert ring.end == 0
+
+
+def test_push_says_where_each_block_lands(ring: AudioRingBuffer, sources: list[AudioSource]) -> None:
+    source = PushSource(PushConfig(tick_seconds=60.0))
+    sources.append(source)
+    source.start(ring)
+    rate = 48000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(rate // 4) / rate)).astype(np.float32)
+    # A resampled stretch: input sample j lies at j / rate on the clock, whatever the filter's delay.
+    assert [source.push(tone[i : i + 1000], rate) for i in range(0, 3000, 1000)] == [0.0, 1000 / rate, 2000 / rate]
+    block = np.linspace(-0.5, 0.5, 160, dtype=np.float32)
+    lands_at = source.push(block, RATE)  # a rate change flushes the 48 kHz stretch: 1000 samples at 16 kHz
+    assert lands_at == 1000 / RATE
+    np.testing.assert_array_equal(ring.read(1000, 1160), block)
+    assert source.begin() == ring.time == 1160 / RATE
+
+
+def test_push_begin_holds_the_clock_for_the_next_audio(
+    ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
+) -> None:
+    source = PushSource(PushConfig(jitter_seconds=4 * BLOCK, tick_seconds=BLOCK), clock=clock)
+    sources.append(source)
+    source.start(ring)
+    clock.wait_for_sleepers()
+    clock.advance(0.25 + BLOCK / 2)  # idle: padded up to real time
+    begun = source.begin()
+    assert begun == ring.time == 0.25
+    clock.advance(3 * BLOCK)  # within the allowance: the idle pacer would have padded by now
+    assert ring.time == begun
+    assert source.push(np.full(RATE // 2, 0.25), RATE) == begun
+    # Audio pushed ahead of real time: the next one is queued right after it.
+    assert source.begin() == begun + 0.5
+    clock.advance(0.5 + 8 * BLOCK)  # this time the audio comes late: silence goes first
+    late = source.begin()
+    clock.advance(8 * BLOCK)
+    assert source.push(np.full(160, 0.25), RATE) > late + 4 * BLOCK

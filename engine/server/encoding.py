@@ -12,6 +12,14 @@ only when its count is non-zero:
     20     8     f64 wall time, Unix seconds
     28     28    u32 counts of: exp, pose, shape, arkit, vrm, head, vertices
     56     ...   float32 arrays in that order (head = qx, qy, qz, qw, pitch, yaw, roll)
+
+A frame that lies on a client's utterance (network source) has a 68-byte header: after the counts,
+
+    56     4     u32 utterance index (from 1)
+    60     8     f64 offset into the utterance, seconds
+
+and its arrays start at 68. Clients start the arrays at the header size, so v1 clients that know
+nothing of utterances read these frames unchanged (docs/protocol.md, "Evolving the protocol").
 """
 
 from __future__ import annotations
@@ -24,11 +32,14 @@ import numpy as np
 
 from posetalk.mapping import FaceOutputs
 from posetalk.server.protocol import PROTOCOL_VERSION, Channel, Format
+from posetalk.server.timeline import UtterancePosition
 from posetalk.stream.frame import Frame
 
 MAGIC = b"PTKF"
 HEADER = struct.Struct("<4sHHIdd7I")
 assert HEADER.size == 56
+UTTERANCE_FIELDS = struct.Struct("<Id")
+"""The header's utterance fields (index, offset), after the counts, on frames that lie on one."""
 JSON_DECIMALS = 5
 
 
@@ -55,12 +66,14 @@ class EncodedFrame:
         vertices: (V, 3) float32 posed mesh vertices, or None when no client asked for them.
         shape_version: counts identity changes in the stream; a client receives ``shape`` until it
             has been sent a frame of the current version.
+        utterance: the client utterance the frame lies on and its offset, None outside any.
     """
 
     frame: Frame
     outputs: FaceOutputs
     vertices: np.ndarray | None
     shape_version: int
+    utterance: UtterancePosition | None = None
     _cache: dict[PayloadKey, bytes | str] = field(default_factory=dict)
 
     def payload(self, key: PayloadKey) -> bytes | str:
@@ -86,12 +99,13 @@ class EncodedFrame:
 
     def _binary(self, key: PayloadKey) -> bytes:
         arrays = [np.ascontiguousarray(a, dtype="<f4") for a in self._arrays(key)]
-        frame = self.frame
+        frame, utterance = self.frame, self.utterance
+        extension = b"" if utterance is None else UTTERANCE_FIELDS.pack(utterance.index, utterance.offset)
         header = HEADER.pack(
-            MAGIC, PROTOCOL_VERSION, HEADER.size, frame.seq, frame.audio_time, frame.wall_time,
+            MAGIC, PROTOCOL_VERSION, HEADER.size + len(extension), frame.seq, frame.audio_time, frame.wall_time,
             *(a.size for a in arrays),
         )  # fmt: skip
-        return b"".join([header, *(a.tobytes() for a in arrays)])
+        return b"".join([header, extension, *(a.tobytes() for a in arrays)])
 
     def _json(self, key: PayloadKey) -> str:
         frame, outputs = self.frame, self.outputs
@@ -101,6 +115,8 @@ class EncodedFrame:
             "t": round(frame.audio_time, 6),
             "wall": round(frame.wall_time, 6),
         }
+        if self.utterance is not None:
+            message["utterance"] = {"index": self.utterance.index, "offset": round(self.utterance.offset, 6)}
         for channel in key.channels:
             if channel == "flame":
                 flame = {"exp": _floats(frame.exp), "pose": _floats(frame.pose)}

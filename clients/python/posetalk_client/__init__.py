@@ -6,7 +6,9 @@
             print(frame.seq, frame.arkit[stream.arkit_names.index("jawOpen")])
 """
 
-from posetalk_client.client import StreamClient, StreamError, open_stream
+from posetalk_client.client import StreamClient, StreamError, UtteranceStart, open_stream
 from posetalk_client.frames import StreamFrame, decode_binary, decode_json
 
-__all__ = ["StreamClient", "StreamError", "StreamFrame", "decode_binary", "decode_json", "open_stream"]
+__all__ = [
+    "StreamClient", "StreamError", "StreamFrame", "UtteranceStart", "decode_binary", "decode_json", "open_stream",
+]

@@ -7,6 +7,7 @@ import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -15,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from posetalk_client.frames import StreamFrame, decode_binary, decode_json
 
 Format = Literal["json", "binary"]
+Encoding = Literal["pcm_s16le", "pcm_f32le"]
 
 
 class StreamError(Exception):
@@ -23,6 +25,22 @@ class StreamError(Exception):
     def __init__(self, message: dict[str, Any]) -> None:
         super().__init__(f"{message.get('code')}: {message.get('message')}")
         self.code = message.get("code")
+
+
+@dataclass(frozen=True)
+class UtteranceStart:
+    """The server's acknowledgement of ``audio_start``: where the utterance goes on the audio clock.
+
+    Attributes:
+        index: the utterance's number, which its frames carry as ``StreamFrame.utterance``.
+        start: the audio-clock time, in seconds (the clock of the frames' ``t``), at which the
+            utterance's first sample lies if it is sent at once after the ack (within the server's
+            0.1 s jitter allowance). Its sample at offset o then lies at ``start + o``: play it
+            when the frame with ``t == start + o`` is shown. None from servers that do not say.
+    """
+
+    index: int | None
+    start: float | None
 
 
 _END = object()
@@ -116,22 +134,46 @@ class StreamClient:
             lambda m: m.get("id") == request_id,
         )
 
+    async def start_utterance(
+        self, token: str, sample_rate: int = 16000, encoding: Encoding = "pcm_s16le"
+    ) -> UtteranceStart:
+        """Begin an utterance of mono PCM (``audio_start``) on a ``--source network`` server; send
+        its audio with :meth:`send_audio` and close it with :meth:`end_utterance`. Returns the
+        ack's index and start time (raises StreamError on an ``error``)."""
+        ack = await self._request(
+            {"type": "audio_start", "token": token, "sample_rate": sample_rate, "encoding": encoding},
+            lambda m: m.get("action") == "audio_start" or m.get("type") == "error",
+        )
+        return UtteranceStart(ack.get("index"), ack.get("start"))
+
+    async def send_audio(self, pcm: bytes) -> None:
+        """Send one chunk of the open utterance's PCM (a whole number of samples)."""
+        await self.connection.send(pcm)
+
+    async def end_utterance(self) -> dict[str, Any]:
+        """Close the open utterance (``audio_end``); returns the ``utterance`` reply."""
+        return await self._request(
+            {"type": "audio_end"}, lambda m: m.get("type") in ("utterance", "error") and "id" not in m
+        )
+
     async def send_utterance(
         self,
         pcm: bytes,
         token: str,
         sample_rate: int = 16000,
-        encoding: Literal["pcm_s16le", "pcm_f32le"] = "pcm_s16le",
+        encoding: Encoding = "pcm_s16le",
         chunk_seconds: float = 0.1,
         realtime: bool = True,
+        on_start: Callable[[UtteranceStart], None] | None = None,
     ) -> dict[str, Any]:
         """Stream one utterance of mono PCM to a ``--source network`` server, in chunks of
         ``chunk_seconds``, paced in real time unless ``realtime`` is False (audio already recorded
-        may go faster: the server plays it as it comes due). Returns the ``utterance`` reply."""
-        await self._request(
-            {"type": "audio_start", "token": token, "sample_rate": sample_rate, "encoding": encoding},
-            lambda m: m.get("action") == "audio_start" or m.get("type") == "error",
-        )
+        may go faster: the server plays it as it comes due). ``on_start`` is called with the ack
+        before the first chunk goes (to schedule the local playback). Returns the ``utterance``
+        reply."""
+        started_at = await self.start_utterance(token, sample_rate, encoding)
+        if on_start is not None:
+            on_start(started_at)
         width = 2 if encoding == "pcm_s16le" else 4
         chunk_bytes = max(1, int(chunk_seconds * sample_rate)) * width
         loop = asyncio.get_running_loop()
@@ -139,10 +181,8 @@ class StreamClient:
         for index, start in enumerate(range(0, len(pcm), chunk_bytes)):
             if realtime:
                 await asyncio.sleep(max(0.0, started + index * chunk_seconds - loop.time()))
-            await self.connection.send(pcm[start : start + chunk_bytes])
-        return await self._request(
-            {"type": "audio_end"}, lambda m: m.get("type") in ("utterance", "error") and "id" not in m
-        )
+            await self.send_audio(pcm[start : start + chunk_bytes])
+        return await self.end_utterance()
 
     async def frames(self) -> AsyncIterator[StreamFrame]:
         """Frames as they arrive, until the stream ends or the connection closes."""

@@ -10,6 +10,8 @@ import numpy as np
 
 MAGIC = b"PTKF"
 HEADER = struct.Struct("<4sHHIdd7I")
+# After the counts, on frames that lie on a client's utterance (header_bytes >= 68): index, offset.
+UTTERANCE_FIELDS = struct.Struct("<Id")
 # The arrays of a binary frame, in order (protocol v1, "frame (binary format)").
 BINARY_ORDER = ("exp", "pose", "shape", "arkit", "vrm", "head", "vertices")
 
@@ -25,6 +27,11 @@ class StreamFrame:
         exp: (50,) FLAME expression.  pose: (6,) global then jaw axis-angle, radians.
         shape: (100,) identity, only when it changed.  arkit: (52,) weights.  vrm: (18,) weights.
         head: (7,) qx, qy, qz, qw, pitch, yaw, roll (degrees).  vertices: (V, 3) metres.
+        utterance: index of the client utterance (``--source network``) whose audio the frame's
+            time ``t`` lies on, as in the ``audio_start`` ack; None outside every utterance.
+        utterance_offset: seconds of that utterance's audio before ``t``. Play the utterance's
+            sample at this offset when showing the frame; for an utterance that arrived in time,
+            ``t - utterance_offset`` is the ack's ``start``.
     """
 
     seq: int
@@ -37,6 +44,8 @@ class StreamFrame:
     vrm: np.ndarray | None = None
     head: np.ndarray | None = None
     vertices: np.ndarray | None = None
+    utterance: int | None = None
+    utterance_offset: float | None = None
 
 
 def decode_binary(data: bytes) -> StreamFrame:
@@ -57,6 +66,9 @@ def decode_binary(data: bytes) -> StreamFrame:
         start += count
     if "vertices" in arrays:
         arrays["vertices"] = arrays["vertices"].reshape(-1, 3)
+    if header_bytes >= HEADER.size + UTTERANCE_FIELDS.size:
+        index, offset = UTTERANCE_FIELDS.unpack_from(data, HEADER.size)
+        arrays["utterance"], arrays["utterance_offset"] = index, offset
     return StreamFrame(seq=seq, t=t, wall=wall, **arrays)
 
 
@@ -69,6 +81,7 @@ def decode_json(message: dict[str, Any]) -> StreamFrame:
     flame = message.get("flame", {})
     head = message.get("head")
     vertices = _array(message.get("vertices"))
+    utterance = message.get("utterance") or {}
     return StreamFrame(
         seq=message["seq"],
         t=message["t"],
@@ -80,4 +93,6 @@ def decode_json(message: dict[str, Any]) -> StreamFrame:
         vrm=_array(message.get("vrm")),
         head=None if head is None else _array([*head["quat"], *head["euler"]]),
         vertices=None if vertices is None else vertices.reshape(-1, 3),
+        utterance=utterance.get("index"),
+        utterance_offset=utterance.get("offset"),
     )

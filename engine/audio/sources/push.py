@@ -15,6 +15,12 @@ meantime. Let *lag* be how far the ring's end is behind wall time. Each tick, th
 A producer faster than real time moves the clock ahead of wall time; no silence is written until
 wall time has caught up. The lag therefore never exceeds ``jitter_seconds`` plus one tick. Before
 padding, the pacer flushes the resampler, whose last output samples belong before the silence.
+
+Where pushed audio lands: between flushes the ring receives nothing but one resampler's output,
+and its output sample k lies at its input time k / 16000 s (:class:`StreamingResampler`), so input
+sample j of that stretch lies at ``anchor / 16000 + j / rate`` seconds on the audio clock, the
+anchor being the ring's end when the stretch began. :meth:`PushSource.push` returns that time for
+a block's first sample, and :meth:`PushSource.begin` says where the next push will land.
 """
 
 from __future__ import annotations
@@ -63,10 +69,16 @@ class PushSource(ThreadedSource):
         self.config = config
         self._lock = threading.Lock()
         self._resampler: StreamingResampler | None = None
-        self._last_push = -math.inf  # monotonic time of the latest push
+        self._last_push = -math.inf  # monotonic time of the latest push (or begin)
+        self._anchor: int | None = None  # ring index of the resampler's first output since a flush
+        self._pushed = 0  # input samples pushed into the resampler since the anchor
 
-    def push(self, samples: np.ndarray, rate: int) -> None:
+    def push(self, samples: np.ndarray, rate: int) -> float | None:
         """Append (S,) or (S, C) float samples in [-1, 1] at ``rate`` Hz to the stream.
+
+        Returns:
+            The audio-clock time, in seconds, at which the block's first sample lies (once
+            resampled to the ring's rate); None if the source has stopped and the block was dropped.
 
         Raises:
             ValueError: a rate that is not a positive integer, samples that are not a float array
@@ -86,15 +98,42 @@ class PushSource(ThreadedSource):
         mono = to_mono(samples).astype(np.float32, copy=False)
         with self._lock:
             if self._stopping.is_set():
-                return
+                return None
             if self._resampler is None or self._resampler.rate != rate:
                 self._flush_resampler(ring)
                 self._resampler = StreamingResampler(int(rate), ring.rate)
+            if self._anchor is None:
+                self._anchor, self._pushed = ring.end, 0
+            lands_at = self._anchor / ring.rate + self._pushed / rate
             ring.write(self._resampler.process(mono))
+            self._pushed += mono.shape[0]
             self._last_push = self._clock.now()
+        return lands_at
 
-    def push_pcm16(self, data: bytes, rate: int, channels: int = 1) -> None:
-        """Append interleaved signed 16-bit little-endian PCM (``channels`` per frame) at ``rate`` Hz.
+    def begin(self) -> float:
+        """Prepare for a new stretch of audio (an utterance) and say where it will start.
+
+        The resampler's tail of the audio before is written out, so the next push starts afresh at
+        the ring's end; and this counts as a push, so the pacer holds the clock for the next one
+        for ``jitter_seconds`` (less the current lag) before it pads silence.
+
+        Returns:
+            The audio-clock time, in seconds, at which the next pushed sample will lie if it comes
+            within that allowance: the ring's end, ahead of wall time when earlier audio was pushed
+            faster than real time (the new audio is queued after it).
+
+        Raises:
+            RuntimeError: the source has not been started.
+        """
+        ring = self.ring
+        with self._lock:
+            self._flush_resampler(ring)
+            self._last_push = self._clock.now()
+            return ring.time
+
+    def push_pcm16(self, data: bytes, rate: int, channels: int = 1) -> float | None:
+        """Append interleaved signed 16-bit little-endian PCM (``channels`` per frame) at ``rate`` Hz;
+        returns what :meth:`push` returns.
 
         Raises:
             ValueError: ``channels`` below 1 or a byte count that is not a whole number of frames.
@@ -108,12 +147,14 @@ class PushSource(ThreadedSource):
                 f" ({frame_bytes} bytes each)"
             )
         samples = np.frombuffer(data, dtype="<i2").reshape(-1, channels).astype(np.float32) / 32768.0
-        self.push(samples, rate)
+        return self.push(samples, rate)
 
     def _flush_resampler(self, ring: AudioRingBuffer) -> None:
-        """Write what the resampler still holds back (the audio before a gap or a rate change)."""
+        """Write what the resampler still holds back (the audio before a gap or a rate change);
+        the next push anchors a new stretch at the ring's end."""
         if self._resampler is not None:
             ring.write(self._resampler.flush())
+        self._anchor = None
 
     def _run(self, ring: AudioRingBuffer) -> None:
         real_time = WallClock(ring.rate, ring.end, self._clock.now())
