@@ -12,7 +12,6 @@ keep a bone's rest offset for rotations-only sources).
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import UDPClient
 
 from posetalk.bridges.feed import MappedFrame
-from posetalk.errors import PosetalkError
+from posetalk.bridges.udp import check_target, resolve_target
 from posetalk.mapping import ARKIT_NAMES, VRM_NAMES
 from posetalk.mapping.names import VRM0_NAMES
 
@@ -47,10 +46,7 @@ class VmcConfig:
         """Raises:
             PosetalkError: an empty host or a port outside 1-65535.
         """
-        if not 0 < self.port < 65536:
-            raise PosetalkError(f"the VMC port must be 1-65535, got {self.port}")
-        if not self.host:
-            raise PosetalkError("the VMC host is empty")
+        check_target(self.host, self.port, "VMC")
 
     def address(self) -> tuple[str, int]:
         """The receiver's resolved (IP, port).
@@ -58,13 +54,7 @@ class VmcConfig:
         Raises:
             PosetalkError: the host is not a host name, or does not resolve.
         """
-        try:
-            *_, address = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)[0]
-        except UnicodeError:  # from the IDNA codec: an empty label, or one longer than 63 characters
-            raise PosetalkError(f"the VMC host {self.host!r} is not a host name") from None
-        except socket.gaierror as error:
-            raise PosetalkError(f"the VMC host {self.host!r} does not resolve ({error.strerror})") from None
-        return address[0], address[1]
+        return resolve_target(self.host, self.port, "VMC")[1]
 
 
 def _message(address: str, *args: str | float | int) -> OscMessageBuilder:

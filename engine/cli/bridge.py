@@ -1,17 +1,20 @@
-"""`posetalk bridge vts|vmc`: drive VTube Studio or a VMC receiver with the animated face."""
+"""`posetalk bridge vts|vmc|ifacialmocap`: drive VTube Studio, a VMC receiver or an iFacialMocap
+receiver with the animated face."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from posetalk.cli.ifacialmocap_options import DEFAULT_PORT as IFACIALMOCAP_PORT
+from posetalk.cli.ifacialmocap_options import FORMAT_HELP, FORMATS
 from posetalk.cli.stream_options import add_mapping_arguments, add_source_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bridge",
-        help="drive VTube Studio or a VMC receiver",
+        help="drive VTube Studio, a VMC receiver or an iFacialMocap receiver",
         description="Animate a source (like `posetalk serve`) and send the mapped parameters to other software.",
     )
     targets = parser.add_subparsers(dest="target", required=True, metavar="TARGET")
@@ -25,7 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     vmc.add_argument(
         "--names", choices=("vrm0", "arkit", "arkit-capitalized"), default="vrm0", help="blend-shape names to send"
     )
-    for target in (vts, vmc):
+    ifm = targets.add_parser("ifacialmocap", help="iFacialMocap's text format over UDP (VMagicMirror, Warudo, …)")
+    ifm.add_argument("--host", default="127.0.0.1", help="receiver host (default 127.0.0.1)")
+    ifm.add_argument("--port", type=int, default=IFACIALMOCAP_PORT, help=f"receiver port (default {IFACIALMOCAP_PORT})")
+    ifm.add_argument("--format", choices=FORMATS, default="v1", help=FORMAT_HELP)
+    for target in (vts, vmc, ifm):
         add_source_arguments(target)
         add_mapping_arguments(target)
         target.set_defaults(run=run)
@@ -49,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _bridge(args: argparse.Namespace):
-    """The VTube Studio or VMC bridge the options name; one-line errors for bad addresses."""
+    """The VTube Studio, VMC or iFacialMocap bridge the options name; one-line errors for bad
+    addresses."""
     from posetalk.errors import PosetalkError
 
     try:
@@ -58,6 +66,10 @@ def _bridge(args: argparse.Namespace):
 
             return VtsBridge(VtsConfig(url=args.vts_url, token_file=args.token_file,
                                        custom_parameters=args.custom_params))
+        if args.target == "ifacialmocap":
+            from posetalk.bridges.ifacialmocap import IFacialMocapConfig, IFacialMocapSender
+
+            return IFacialMocapSender(IFacialMocapConfig(host=args.host, port=args.port, version=args.format))
         from posetalk.bridges.vmc import VmcBridge, VmcConfig
 
         config = VmcConfig(host=args.vmc_host, port=args.vmc_port, names=args.names)

@@ -1,10 +1,12 @@
-"""`posetalk live`: microphone -> streaming engine -> window and WebSocket server."""
+"""`posetalk live`: microphone -> streaming engine -> window, WebSocket server and, with
+``--ifacialmocap``, an iFacialMocap receiver."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from posetalk.cli.ifacialmocap_options import add_ifacialmocap_arguments
 from posetalk.cli.options import add_model_arguments, add_stream_arguments
 from posetalk.cli.stream_options import add_mapping_arguments
 
@@ -29,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     out.add_argument("--port", type=int, default=8765, help="TCP port (default 8765; 0 picks one)")
     out.add_argument("--token", help="control token (default: random, printed)")
+    add_ifacialmocap_arguments(parser)
     add_model_arguments(parser)
     add_stream_arguments(parser)
     add_mapping_arguments(parser)
@@ -65,13 +68,12 @@ def _server_config(args: argparse.Namespace):
         raise PosetalkError(str(error)) from None
 
 
-def _serve(args: argparse.Namespace, config, engine, kind: str):
-    from posetalk.cli.stream_options import build_mapper, head_mesh
+def _serve(args: argparse.Namespace, config, engine, kind: str, head):
+    from posetalk.cli.stream_options import build_mapper
     from posetalk.server import StreamServer
     from posetalk.server.background import BackgroundServer
     from posetalk.server.engine_source import EngineSource
 
-    head = head_mesh(args)
     server = BackgroundServer(StreamServer(config, EngineSource(engine, kind), build_mapper(args, head), head))
     port = server.start()
     print(f"posetalk: serving frames on ws://{args.host}:{port}/ (viewer http://{args.host}:{port}/)")
@@ -80,18 +82,35 @@ def _serve(args: argparse.Namespace, config, engine, kind: str):
     return server
 
 
+def _relay(args: argparse.Namespace, engine, sender, head):
+    """The engine's frames, mapped and sent to the iFacialMocap receiver on a thread of their own
+    (it ends with the stream)."""
+    import threading
+
+    from posetalk.bridges.feed import relay
+    from posetalk.cli.stream_options import build_mapper
+
+    frames = engine.bus.subscribe(maxsize=50)
+    thread = threading.Thread(target=relay, args=(frames, build_mapper(args, head), sender.send),
+                              name="posetalk-ifacialmocap", daemon=True)
+    thread.start()
+    return thread
+
+
 def _show(args: argparse.Namespace, engine) -> bool:
-    """Run the window until it is closed; False when no window can open here."""
+    """Run the window (in its own process) until it is closed; False when no window can open here."""
     from posetalk.errors import PosetalkError
-    from posetalk.render.head_source import load_head
-    from posetalk.render.window import ViewerWindow
+    from posetalk.render.governor import LEVELS
+    from posetalk.render.window_process import WindowOptions, show_in_process
 
     try:
-        geometry, _ = load_head(args.flame)
-        ViewerWindow(geometry, engine.bus.subscribe(maxsize=50), status=engine.stats.overlay_lines).run()
+        drawn = show_in_process(WindowOptions(flame=args.flame), engine.bus.subscribe(maxsize=50), engine.health)
     except PosetalkError as error:
         print(f"posetalk: {error}; running headless")
         return False
+    if drawn is not None:
+        print(f"posetalk: the window drew {drawn.frames_drawn} frames ({drawn.mean_fps:.1f} fps) of "
+              f"{drawn.frames_received} received; its cheapest level: {LEVELS[drawn.lowest_level].describe().lower()}")
     return True
 
 
@@ -118,17 +137,22 @@ def run(args: argparse.Namespace) -> int:
 
     from posetalk.audio.ring import AudioRingBuffer
     from posetalk.audio.sources import FileConfig, FileSource
+    from posetalk.cli.ifacialmocap_options import ifacialmocap_sender
     from posetalk.cli.live_engine import build_live_engine
+    from posetalk.cli.stream_options import head_mesh
     from posetalk.errors import PosetalkError
 
     if args.duration is not None and not args.duration > 0:
         raise PosetalkError(f"--duration must be positive, got {args.duration:g}")
     server_config = _server_config(args)
+    sender = ifacialmocap_sender(args)
     played = FileSource(FileConfig(args.file, realtime=True, loop=args.loop)) if args.file else None  # checked first
     ring = AudioRingBuffer()
     engine = build_live_engine(args, ring)
     source, kind = (played, "file") if played is not None else _microphone_or_sample(args)
-    server = None if server_config is None else _serve(args, server_config, engine, kind)
+    head = head_mesh(args) if server_config is not None or sender is not None else None
+    server = None if server_config is None else _serve(args, server_config, engine, kind, head)
+    relayed = None if sender is None else _relay(args, engine, sender, head)
     engine.start()
     source.start(ring)
     def end_of_audio() -> None:
@@ -145,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
         engine.stop()
         if server is not None:
             server.stop()
+        if relayed is not None:
+            relayed.join(timeout=5)
+            sender.close()
     stats = engine.stats
     print(f"posetalk: {stats.frames_published} frames published, {stats.deadline_misses} deadline misses, "
           f"{stats.failed_ticks} failed ticks, {stats.skipped_frames} frames skipped")

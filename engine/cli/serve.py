@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from posetalk.assets import package_dir
+from posetalk.cli.ifacialmocap_options import add_ifacialmocap_arguments
 from posetalk.cli.stream_options import add_mapping_arguments, add_source_arguments
 
 VIEWER_DIR = package_dir("posetalk.viewer") / "static"
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--queue-frames", type=int, default=50, help="frames queued per client (default 50)")
     group.add_argument("--stall-timeout", type=float, default=5.0, help="seconds before a stuck client is dropped")
     group.add_argument("--static", type=Path, default=VIEWER_DIR, help="viewer files to serve over HTTP")
+    add_ifacialmocap_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     import secrets
     import sys
 
+    from posetalk.bridges import MappedFrame
+    from posetalk.cli.ifacialmocap_options import ifacialmocap_sender
     from posetalk.cli.stream_options import build_mapper, build_source, head_mesh
     from posetalk.errors import PosetalkError
     from posetalk.server import ServerConfig, StreamServer
@@ -54,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise PosetalkError(str(error)) from None
+    sender = ifacialmocap_sender(args)  # also before the model loads
+    taps = () if sender is None else (lambda frame, outputs: sender.send(MappedFrame(frame, outputs)),)
     source, running = build_source(args)
     head = head_mesh(args)
-    server = StreamServer(config, source, build_mapper(args, head), head)
+    server = StreamServer(config, source, build_mapper(args, head), head, taps=taps)
 
     def announce(port: int) -> None:
         print(f"posetalk: serving {source.kind} on ws://{args.host}:{port}/ (viewer http://{args.host}:{port}/)", file=sys.stderr)
@@ -66,5 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     with running:
         asyncio.run(server.run(on_listening=announce))
+    if sender is not None:
+        sender.close()
     print(f"posetalk: stream ended after {server.last_seq + 1} frames", file=sys.stderr)
     return 0

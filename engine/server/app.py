@@ -11,7 +11,7 @@ import hmac
 import json
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,14 +23,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from posetalk import __version__
-from posetalk.mapping import ARKIT_NAMES, VRM_NAMES, FaceMapper
+from posetalk.mapping import ARKIT_NAMES, VRM_NAMES, FaceMapper, FaceOutputs
 from posetalk.mapping.names import HEAD_FIELDS
 from posetalk.errors import PosetalkError
 from posetalk.server.config import ServerConfig, is_loopback, listen_error
 from posetalk.server.encoding import HEADER, MAGIC, EncodedFrame, PayloadKey
 from posetalk.server.http import error_response, json_response, response, static_response
 from posetalk.server.ingest import Utterance
-from posetalk.server.mesh import HeadMesh
+from posetalk.server.mesh import GLB_MEDIA_TYPE, HeadMesh
 from posetalk.server.protocol import (
     AUDIO_ENCODINGS,
     AUDIO_RATES,
@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 
 POSE_FIELDS = ("global_x", "global_y", "global_z", "jaw_x", "jaw_y", "jaw_z")
 
+FrameTap = Callable[[Frame, FaceOutputs], None]
+"""Also handed every published frame with its mapped outputs (a bridge, e.g. ``serve
+--ifacialmocap``); it runs on the event loop, so it must not block."""
+
 
 class StreamServer:
     """Streams one source's frames to every subscribed client (docs/protocol.md)."""
@@ -62,11 +66,13 @@ class StreamServer:
         source: FrameSource,
         mapper: FaceMapper,
         mesh: HeadMesh | None = None,
+        taps: Sequence[FrameTap] = (),
     ) -> None:
         self.config = config
         self.source = source
         self.mapper = mapper
         self.mesh = mesh
+        self.taps = tuple(taps)
         self.clients: set[ClientSession] = set()
         self.port: int | None = None
         self.started = asyncio.Event()
@@ -126,7 +132,8 @@ class StreamServer:
     # -- frames -----------------------------------------------------------------------------
 
     async def _publish(self, frame: Frame) -> None:
-        """Map and encode ``frame`` once, then queue it for every subscribed client.
+        """Map and encode ``frame`` once (with the client utterance it lies on, if any), then queue it
+        for every subscribed client.
 
         Posing the mesh (only when a client wants vertices) runs on a worker thread; queueing
         never awaits a client."""
@@ -138,7 +145,12 @@ class StreamServer:
         vertices = None
         if wants_vertices and self.mesh is not None:
             vertices = await asyncio.to_thread(self.mesh.vertices, frame)
-        encoded = EncodedFrame(frame, self.mapper.map(frame), vertices, self._shape_version)
+        sink = self.source.audio_sink
+        utterance = sink.locate(frame.audio_time) if sink is not None else None
+        outputs = self.mapper.map(frame)
+        for tap in self.taps:
+            tap(frame, outputs)
+        encoded = EncodedFrame(frame, outputs, vertices, self._shape_version, utterance)
         for session in self.clients:
             if session.subscription is None:
                 continue
@@ -197,8 +209,8 @@ class StreamServer:
             self._authorize(request.token, None)
             if self.source.audio_sink is None:
                 raise ProtocolError("unsupported", f"the {self.source.kind} source takes no audio")
-            self._audio[session] = self.source.audio_sink.open_utterance(request)
-            session.push_reply({"type": "ack", "action": "audio_start"})
+            opened = self._audio[session] = self.source.audio_sink.open_utterance(request)
+            session.push_reply({"type": "ack", "action": "audio_start", **opened.acknowledgement()})
         elif isinstance(request, AudioEnd):
             utterance = self._audio.pop(session, None)
             if utterance is None:
@@ -227,18 +239,21 @@ class StreamServer:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         url = urlsplit(request.path)
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return self._check_websocket(request, url.query)
         if url.path == "/healthz":
             return json_response(self.health())
-        if url.path == "/mesh.json":
+        if url.path in ("/mesh.json", "/mesh.glb"):
             if not self._connection_token_ok(request, url.query):
                 return error_response(HTTPStatus.UNAUTHORIZED, "token required")
-            if self.mesh is None:
+            mesh = self.mesh
+            if mesh is None:
                 return error_response(HTTPStatus.NOT_FOUND, "this server has no head mesh")
-            return response(HTTPStatus.OK, self.mesh.json_bytes, "application/json")
+            if url.path == "/mesh.glb":  # built once, on a worker thread (a second or two)
+                return response(HTTPStatus.OK, await asyncio.to_thread(lambda: mesh.glb_bytes), GLB_MEDIA_TYPE)
+            return response(HTTPStatus.OK, mesh.json_bytes, "application/json")
         if self.config.static_dir is None:
             return error_response(HTTPStatus.NOT_FOUND, "not found")
         return static_response(self.config.static_dir, url.path)
@@ -286,6 +301,7 @@ class StreamServer:
             "head": {"fields": list(HEAD_FIELDS)},
         }
         if self.mesh is not None:
+            channels["flame"]["rig"] = "/mesh.glb"
             channels["vertices"] = {"count": self.mesh.n_vertices * 3, "mesh": "/mesh.json", "name": self.mesh.name}
         hello: dict[str, Any] = {
             "type": "hello",
