@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from posetalk.render.camera import Camera, framing_camera
-from posetalk.render.geometry import HeadGeometry
+from posetalk.render.geometry import HeadGeometry, head_geometry
 from posetalk.render.headless import Offscreen, create_headless_context, render_image
 from posetalk.render.renderer import Renderer
 from posetalk.render.video import save_png
+from posetalk.rig.head import built_in_head
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
@@ -30,6 +31,12 @@ class Scene:
         ctx = create_headless_context()
         renderer = Renderer(ctx, geometry)
         return cls(renderer, Offscreen(ctx, size, 4), framing_camera(geometry.center, geometry.radius))
+
+    @classmethod
+    def built_in(cls, size: tuple[int, int]) -> Scene:
+        """The built-in head with its vertex colours."""
+        head = built_in_head()
+        return cls.open(head_geometry(head.model, head.colors), size)
 
     def image(self, exp: np.ndarray | None = None, pose: np.ndarray | None = None) -> np.ndarray:
         exp = np.zeros(50) if exp is None else exp

@@ -167,11 +167,18 @@ def test_file_errors(tmp_path: Path, ring: AudioRingBuffer) -> None:
 # --- push ----------------------------------------------------------------------------------------
 
 
-def test_push_clock_runs_with_no_input(ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]) -> None:
-    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=BLOCK), clock=clock)
+def started_push(config: PushConfig, ring: AudioRingBuffer, clock: ManualClock,
+                 sources: list[AudioSource]) -> PushSource:
+    """A push source on ``clock``, started on ``ring`` with its pacer asleep (stopped after the test)."""
+    source = PushSource(config, clock=clock)
     sources.append(source)
     source.start(ring)
     clock.wait_for_sleepers()
+    return source
+
+
+def test_push_clock_runs_with_no_input(ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]) -> None:
+    source = started_push(PushConfig(jitter_seconds=0.1, tick_seconds=BLOCK), ring, clock, sources)
     clock.advance(0.5 + BLOCK / 2)
     # Idle: each tick pads up to real time, so the ring's end lags it by less than a tick.
     assert ring.end == RATE // 2
@@ -194,10 +201,7 @@ def test_pushed_audio_lands_back_to_back(ring: AudioRingBuffer, sources: list[Au
 def test_push_late_audio_goes_after_the_silence(
     ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
 ) -> None:
-    source = PushSource(PushConfig(jitter_seconds=4 * BLOCK, tick_seconds=BLOCK), clock=clock)
-    sources.append(source)
-    source.start(ring)
-    clock.wait_for_sleepers()
+    source = started_push(PushConfig(jitter_seconds=4 * BLOCK, tick_seconds=BLOCK), ring, clock, sources)
     source.push(np.full(160, 0.25), RATE)
     clock.advance(0.25 + BLOCK / 2)  # the producer stalls far beyond the allowance
     assert ring.end == RATE // 4  # padded up to real time
@@ -212,10 +216,7 @@ def test_push_late_audio_goes_after_the_silence(
 def test_push_jitter_within_the_allowance_inserts_no_silence(
     ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
 ) -> None:
-    source = PushSource(PushConfig(jitter_seconds=0.1, tick_seconds=0.005), clock=clock)
-    sources.append(source)
-    source.start(ring)
-    clock.wait_for_sleepers()
+    source = started_push(PushConfig(jitter_seconds=0.1, tick_seconds=0.005), ring, clock, sources)
     clock.advance(0.15)  # idle: the pacer pads up to real time
     rng = np.random.default_rng(1)
     chunks = [rng.uniform(0.1, 0.9, 320).astype(np.float32) for _ in range(25)]  # 20 ms each
@@ -302,10 +303,7 @@ def test_push_says_where_each_block_lands(ring: AudioRingBuffer, sources: list[A
 def test_push_begin_holds_the_clock_for_the_next_audio(
     ring: AudioRingBuffer, clock: ManualClock, sources: list[AudioSource]
 ) -> None:
-    source = PushSource(PushConfig(jitter_seconds=4 * BLOCK, tick_seconds=BLOCK), clock=clock)
-    sources.append(source)
-    source.start(ring)
-    clock.wait_for_sleepers()
+    source = started_push(PushConfig(jitter_seconds=4 * BLOCK, tick_seconds=BLOCK), ring, clock, sources)
     clock.advance(0.25 + BLOCK / 2)  # idle: padded up to real time
     begun = source.begin()
     assert begun == ring.time == 0.25

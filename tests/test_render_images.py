@@ -26,8 +26,7 @@ SIZE = (160, 160)
 
 @pytest.fixture(scope="module")
 def scene():
-    head = built_in_head()
-    scene = Scene.open(head_geometry(head.model, head.colors), SIZE)
+    scene = Scene.built_in(SIZE)
     yield scene
     scene.close()
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from posetalk.render.geometry import head_geometry
 from posetalk.render.scaled import ScaledTarget, scaled_size
-from posetalk.rig.head.assemble import built_in_head
 from tests.render_support import Scene, mean_change, save_diff
 
 SIZE = (200, 160)
@@ -16,8 +14,7 @@ SIZE = (200, 160)
 
 @pytest.fixture(scope="module")
 def scene():
-    head = built_in_head()
-    scene = Scene.open(head_geometry(head.model, head.colors), SIZE)
+    scene = Scene.built_in(SIZE)
     yield scene
     scene.close()
 

@@ -29,6 +29,10 @@ class RenderLevel:
     scale: float
     samples: int
 
+    def rate(self, refresh: float) -> float:
+        """Frames per second it draws on a display refreshing at ``refresh`` Hz."""
+        return min(refresh, self.max_fps or refresh)
+
     def describe(self) -> str:
         """One overlay line, e.g. ``DRAW 25 FPS SCALE 50% AA 0``."""
         rate = "DISPLAY" if self.max_fps is None else f"{self.max_fps:.0f} FPS"

@@ -22,7 +22,7 @@ def create_headless_context() -> moderngl.Context:
 
 
 class Offscreen:
-    """A multisampled framebuffer of one size and the single-sample one it resolves into."""
+    """A multisampled framebuffer of one size and the single-sample texture it resolves into."""
 
     def __init__(self, ctx: moderngl.Context, size: tuple[int, int], samples: int) -> None:
         self.ctx = ctx
@@ -32,16 +32,23 @@ class Offscreen:
             color_attachments=[ctx.renderbuffer(size, 4, samples=samples)],
             depth_attachment=ctx.depth_renderbuffer(size, samples=samples),
         )
-        self._resolved = ctx.framebuffer(color_attachments=[ctx.renderbuffer(size, 4)])
+        self.texture = ctx.texture(size, 4)
+        """What :meth:`resolve` leaves: the drawing, one sample per pixel, linearly filtered."""
+        self.texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self._resolved = ctx.framebuffer(color_attachments=[self.texture])
 
     @property
     def framebuffer(self) -> moderngl.Framebuffer:
         """The multisampled framebuffer to draw into."""
         return self._msaa
 
+    def resolve(self) -> None:
+        """Average the samples of what was drawn into :attr:`texture`."""
+        self.ctx.copy_framebuffer(self._resolved, self._msaa)
+
     def read(self) -> np.ndarray:
         """(H, W, 3) uint8 sRGB image of what was drawn, row 0 at the top."""
-        self.ctx.copy_framebuffer(self._resolved, self._msaa)
+        self.resolve()
         data = self._resolved.read(components=3, alignment=1)
         width, height = self.size
         return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1].copy()

@@ -3,14 +3,16 @@
 A window's own framebuffer has the window's size and the sample count it was created with; a
 :class:`ScaledTarget` lets a live window trade sharpness for CPU time on software OpenGL
 (:mod:`posetalk.render.governor`): the head is drawn into an off-screen framebuffer of
-``scale`` x the window's size with ``samples`` MSAA samples, resolved, and drawn over the
-window with linear filtering (the present pass).
+``scale`` x the window's size with ``samples`` MSAA samples (an
+:class:`~posetalk.render.headless.Offscreen`), resolved, and drawn over the window with linear
+filtering (the present pass).
 """
 
 from __future__ import annotations
 
 import moderngl
 
+from posetalk.render.headless import Offscreen
 from posetalk.render.shaders import shader_source
 
 
@@ -20,7 +22,8 @@ def scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
 
 
 class ScaledTarget:
-    """Off-screen framebuffers of one size and sample count, remade when either changes.
+    """An :class:`~posetalk.render.headless.Offscreen` of one size and sample count, remade when
+    either changes, and the present pass that fills a window with it.
 
     GPU objects are created on first use and released by :meth:`release`.
     """
@@ -28,36 +31,23 @@ class ScaledTarget:
     def __init__(self, ctx: moderngl.Context) -> None:
         self.ctx = ctx
         self._key: tuple[tuple[int, int], int] | None = None
-        self._draw: moderngl.Framebuffer | None = None
-        self._resolved: moderngl.Framebuffer | None = None
-        self._image: moderngl.Texture | None = None
+        self._target: Offscreen | None = None
         self._program: moderngl.Program | None = None
         self._vao: moderngl.VertexArray | None = None
 
     def framebuffer(self, size: tuple[int, int], samples: int) -> moderngl.Framebuffer:
         """The framebuffer to draw a frame of ``size`` pixels into, with ``samples`` MSAA samples."""
-        samples = min(samples, self.ctx.max_samples)
-        if self._key != (size, samples):
-            self._release_targets()
-            ctx = self.ctx
-            self._image = ctx.texture(size, 4)
-            self._image.filter = (moderngl.LINEAR, moderngl.LINEAR)
-            self._resolved = ctx.framebuffer(color_attachments=[self._image],
-                                             depth_attachment=None if samples else ctx.depth_renderbuffer(size))
-            self._draw = self._resolved if not samples else ctx.framebuffer(
-                color_attachments=[ctx.renderbuffer(size, 4, samples=samples)],
-                depth_attachment=ctx.depth_renderbuffer(size, samples=samples),
-            )
+        if self._target is None or self._key != (size, samples):
+            self._release_target()
+            self._target = Offscreen(self.ctx, size, samples)
             self._key = (size, samples)
-        assert self._draw is not None
-        return self._draw
+        return self._target.framebuffer
 
     def present(self, target: moderngl.Framebuffer, size: tuple[int, int]) -> None:
         """Present pass: resolve the drawing and fill ``size`` pixels of ``target`` with it."""
-        assert self._draw is not None and self._resolved is not None and self._image is not None
+        assert self._target is not None, "draw into framebuffer() first"
         ctx = self.ctx
-        if self._draw is not self._resolved:
-            ctx.copy_framebuffer(self._resolved, self._draw)
+        self._target.resolve()
         if self._program is None:
             self._program = ctx.program(vertex_shader=shader_source("present.vert.glsl"),
                                         fragment_shader=shader_source("present.frag.glsl"))
@@ -65,22 +55,18 @@ class ScaledTarget:
         target.use()
         ctx.viewport = (0, 0, *size)
         ctx.enable_only(moderngl.NOTHING)
-        self._image.use(0)
+        self._target.texture.use(0)
         self._program["image"].value = 0
         assert self._vao is not None
         self._vao.render(moderngl.TRIANGLES, vertices=3)
 
-    def _release_targets(self) -> None:
-        for fbo in {id(f): f for f in (self._draw, self._resolved) if f is not None}.values():
-            for attachment in (*fbo.color_attachments, fbo.depth_attachment):
-                if attachment is not None:
-                    attachment.release()
-            fbo.release()
-        self._draw = self._resolved = self._image = None
-        self._key = None
+    def _release_target(self) -> None:
+        if self._target is not None:
+            self._target.release()
+        self._target = self._key = None
 
     def release(self) -> None:
-        self._release_targets()
+        self._release_target()
         for obj in (self._vao, self._program):
             if obj is not None:
                 obj.release()

@@ -212,8 +212,7 @@ class ViewerWindow:
                 camera = controls.apply(camera)
                 health = self.health() if self.health is not None else None
                 fps = _rate(recent)
-                target_fps = min(refresh, governor.current.max_fps or refresh)
-                level = governor.observe(time.perf_counter(), health, fps, target_fps)
+                level = governor.observe(time.perf_counter(), health, fps, governor.current.rate(refresh))
                 lowest = max(lowest, governor.level)
                 size = glfw.get_framebuffer_size(window)  # changes when the window is resized
                 if min(size) > 0:  # zero while minimised
@@ -231,8 +230,7 @@ class ViewerWindow:
                         screenshots.append(self._screenshot(ctx.screen, size, len(screenshots)))
                 glfw.swap_buffers(window)
                 drawn += 1
-                period = 1.0 / min(refresh, level.max_fps or refresh)
-                time.sleep(max(0.0, last + period - time.perf_counter()))
+                time.sleep(max(0.0, last + 1.0 / level.rate(refresh) - time.perf_counter()))
                 last = time.perf_counter()
                 recent.append(last)
                 if max_frames is not None and drawn >= max_frames:
