@@ -138,7 +138,8 @@ def _references(setup: BenchSetup, audio: np.ndarray, phase: Phase) -> tuple[np.
 
 def _stream_in_real_time(engines: list[StreamingEngine], rings: list[AudioRingBuffer], duration: float,
                          phase: Phase) -> None:
-    """Play the bundled sample into every ring for ``duration`` seconds, then let the streams drain."""
+    """Play the bundled sample into every ring for (at least) ``duration`` seconds, then let the
+    streams drain."""
     sources = [FileSource(FileConfig(SPEECH_SAMPLE, realtime=True, loop=True)) for _ in rings]
     for engine in engines:
         engine.start()
@@ -152,6 +153,8 @@ def _stream_in_real_time(engines: list[StreamingEngine], rings: list[AudioRingBu
             advance(1)
         time.sleep(max(0.0, started + duration - time.monotonic()))
     for source, ring in zip(sources, rings):
+        # a source started a little later, or lagging on a loaded machine, still delivers all of it
+        ring.wait_for(round(duration * ring.rate), timeout=duration + 10)
         source.stop()
         ring.close()
     for engine in engines:
