@@ -31,7 +31,7 @@ from posetalk.evaluation.report import (
     streaming_section,
     style_section,
 )
-from posetalk.evaluation.runs import ModelRunner, reference_motion
+from posetalk.evaluation.runs import STREAM_DEFAULTS, ModelRunner, reference_motion
 from posetalk.evaluation.scores import MouthTrack, motion_track, score_method
 from posetalk.evaluation.style_stats import PRESET_RULES
 from posetalk.evaluation.tables import lip_sync_text, report_text, streaming_text, style_text
@@ -130,7 +130,8 @@ def test_reference_against_itself_and_constant_mouths(synthetic):
 
 
 def test_lip_sync_section_on_real_clips_with_peers(runner, real_clips):
-    runs = run_set(runner, real_clips, runner.loaded.style, seed=0, first_index=0, with_peers=True, label="test")
+    runs = run_set(runner, real_clips, runner.loaded.style, STREAM_DEFAULTS, seed=0, first_index=0, with_peers=True,
+                   label="test")
     for (_, clip), raw, gated in zip(real_clips, runs.stream, runs.gated):
         n_frames = int(len(clip.audio) / 16000 * FPS)
         assert raw.exp.shape == gated.exp.shape == (n_frames, 50) and raw.pose.shape == (n_frames, 6)
@@ -151,21 +152,22 @@ def test_lip_sync_section_on_real_clips_with_peers(runner, real_clips):
 
 def test_style_and_streaming_sections(runner, synthetic):
     clips = [("synthetic", synthetic)]
-    runs = run_set(runner, clips, model_styles(runner.loaded)["neutral"], seed=0, first_index=0, with_peers=False,
-                   label="test")
+    runs = run_set(runner, clips, model_styles(runner.loaded)["neutral"], STREAM_DEFAULTS, seed=0, first_index=0,
+                   with_peers=False, label="test")
     styles = model_styles(runner.loaded)
-    section = jsonable(style_section(runner, styles, runs, seed=0, seconds=1.0))
+    section = jsonable(style_section(runner, styles, runs, STREAM_DEFAULTS, seed=0, seconds=1.0))
     assert section["clips"] == 1 and set(section["presets"]) == set(PRESETS)
     expected = sum(len(rules) for rules in PRESET_RULES.values())
     assert len(section["checks"]) == 2 * expected
     # The rules describe what the animator's presets do: its own motion passes every one.
     assert all(c["passed"] for c in section["checks"] if c["source"] == "reference")
     assert "PASS" in style_text(section)
-    assert style_section(runner, {}, runs, 0, 1.0) == {
+    assert style_section(runner, {}, runs, STREAM_DEFAULTS, 0, 1.0) == {
         "skipped": "the model folder has no styles/neutral.npy and presets "
                    f"({', '.join(PRESET_RULES)}) to compare"}
 
-    streaming = jsonable(streaming_section(runner, {"synthetic": runs}, styles["neutral"], seed=0, steps=3))
+    streaming = jsonable(streaming_section(runner, {"synthetic": runs}, styles["neutral"], STREAM_DEFAULTS, seed=0,
+                                           steps=3))
     result = streaming["synthetic"]
     assert set(result["scores"]) == {"reference", "offline", "stream", "stream_gated"}
     assert result["scores"]["reference"]["opening_r"] == pytest.approx(1.0)
@@ -189,14 +191,14 @@ def test_offline_sampler_runs_whole_windows(runner, synthetic):
 
 
 def test_report_text_covers_every_section(runner, synthetic):
-    runs = run_set(runner, [("synthetic", synthetic)], None, 0, 0, with_peers=True, label="test")
+    runs = run_set(runner, [("synthetic", synthetic)], None, STREAM_DEFAULTS, 0, 0, with_peers=True, label="test")
     lip_sync = lip_sync_section(runs, FPS, with_peers=True)
     data = jsonable({
         "model": "fixture", "definitions": DEFINITIONS, "seconds": {"tts": 1.0, "real": 2.0},
         "sections": {
             "tts": lip_sync, "real": {**lip_sync, "speakers": {"synthetic": 1}},
             "style": {"skipped": "no presets"},
-            "streaming": streaming_section(runner, {"tts": runs}, None, 0, 2),
+            "streaming": streaming_section(runner, {"tts": runs}, None, STREAM_DEFAULTS, 0, 2),
             "latency": {"error": "posetalk bench failed: no model", "load_average": 0.5, "cores": 2},
         },
     })

@@ -56,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"steps per whole window (default {DEFAULT_OFFLINE_STEPS})")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help=f"torch CPU threads (default {DEFAULT_THREADS}: the evaluation shares the machine)")
+    parser.add_argument("--head-window", action="store_true",
+                        help="stream with a head window (as posetalk live --head-window; docs/streaming.md)")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON holding every number")
     parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG figures to DIR")
     parser.set_defaults(run=run)
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         options = EvalOptions(
             model_dir=args.model_dir, speech_dir=args.speech, speakers=speakers, tts_minutes=args.tts_minutes,
             seed=args.seed, offline_steps=args.offline_steps, clips_per_speaker=args.clips_per_speaker or None,
-            style_seconds=args.style_seconds, threads=args.threads,
+            style_seconds=args.style_seconds, threads=args.threads, head_window=args.head_window,
         )
     except ValueError as error:
         raise PosetalkError(str(error)) from None

@@ -21,19 +21,20 @@ REPORTED = ("latency_ms", "tick_ms", "rtf", "deadline_misses", "skipped_frames",
 """The fields of the benchmark's report (:class:`posetalk.stream.bench.BenchReport`) kept."""
 
 
-def bench_command(model_dir: Path | None) -> list[str]:
+def bench_command(model_dir: Path | None, head_window: bool = False) -> list[str]:
     """The ``posetalk bench`` command line: the model folder when one is given, else none (the
-    benchmark's default model)."""
+    benchmark's default model); ``--head-window`` when the evaluated stream has one."""
     command = [sys.executable, "-m", "posetalk", "bench", "--no-reference", "--json"]
+    command += ["--head-window"] if head_window else []
     return command + (["--model-dir", str(Path(model_dir).resolve())] if model_dir is not None else [])
 
 
-def run_latency(model_dir: Path | None, timeout: float = BENCH_TIMEOUT_S) -> dict:
+def run_latency(model_dir: Path | None, head_window: bool = False, timeout: float = BENCH_TIMEOUT_S) -> dict:
     """:data:`REPORTED` fields of the benchmark, or ``{"error": message}`` when it fails (an
     evaluation that has run for minutes should still report its other sections); with the
     machine's 1-minute load average and core count when it started (real-time numbers mean
     little on a machine busy with other work)."""
-    command = bench_command(model_dir)
+    command = bench_command(model_dir, head_window)
     machine = {"load_average": round(os.getloadavg()[0], 2), "cores": os.cpu_count()}
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)

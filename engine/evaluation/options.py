@@ -33,6 +33,7 @@ class EvalOptions:
         clips_per_speaker: at most this many clips of each real speaker, spread evenly; None for all.
         style_seconds: seconds of the TTS clips (whole clips, from the first) each preset runs on.
         threads: torch CPU threads of the evaluation (set process-wide when it starts).
+        head_window: stream with :attr:`~posetalk.stream.config.StreamConfig.head_window`.
     """
 
     model_dir: Path | None = None
@@ -44,6 +45,7 @@ class EvalOptions:
     clips_per_speaker: int | None = DEFAULT_CLIPS_PER_SPEAKER
     style_seconds: float = DEFAULT_STYLE_SECONDS
     threads: int = DEFAULT_THREADS
+    head_window: bool = False
 
     def __post_init__(self) -> None:
         if self.offline_steps is not None and self.offline_steps < 1:

@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ from posetalk.evaluation.runs import STREAM_DEFAULTS, ModelRunner, peer_track, r
 from posetalk.evaluation.scores import MethodScores, MouthTrack, motion_track, score_method
 from posetalk.evaluation.style_stats import PRESET_RULES, check_preset, style_stats
 from posetalk.pipeline.model_files import LoadedModel, load_model_files, resolve_model_files
+from posetalk.stream.config import StreamConfig
 from posetalk.stream.style_control import StylePresets
 
 SEED_STRIDE = 100_000
@@ -126,15 +127,15 @@ def model_styles(loaded: LoadedModel) -> dict[str, np.ndarray]:
     return {name: presets.load(name) for name in presets.names()}
 
 
-def run_set(runner: ModelRunner, clips: Clips, style: np.ndarray | None, seed: int, first_index: int,
-            with_peers: bool, label: str) -> SetRuns:
+def run_set(runner: ModelRunner, clips: Clips, style: np.ndarray | None, stream: StreamConfig, seed: int,
+            first_index: int, with_peers: bool, label: str) -> SetRuns:
     """Reference, streamed (raw and gated) motion and, with ``with_peers``, the peers' mouths."""
     methods = peers() if with_peers else []
     runs = SetRuns(clips, [], [], [], {peer.name: [] for peer in methods})
     for k, (_, clip) in enumerate(tqdm(clips, desc=label, unit="clip", leave=False)):
         clip_seed = noise_seed(seed, first_index + k)
         runs.reference.append(reference_motion(clip, NEUTRAL, runner.loaded.shape, runner.fps, clip_seed))
-        raw = runner.stream(clip.audio, style, STREAM_DEFAULTS, clip_seed)
+        raw = runner.stream(clip.audio, style, stream, clip_seed)
         runs.stream.append(raw)
         runs.gated.append(runner.gated(raw, clip.audio))
         for peer in methods:
@@ -155,8 +156,8 @@ def lip_sync_section(runs: SetRuns, fps: int, with_peers: bool) -> dict:
     }
 
 
-def style_section(runner: ModelRunner, styles: dict[str, np.ndarray], tts: SetRuns, seed: int,
-                  seconds: float) -> dict:
+def style_section(runner: ModelRunner, styles: dict[str, np.ndarray], tts: SetRuns, stream: StreamConfig,
+                  seed: int, seconds: float) -> dict:
     """Section 3 on the first TTS clips that make up ``seconds``; skipped (with the reason) when
     the model has no neutral preset or none of :data:`PRESET_RULES`'s."""
     names = [name for name in PRESET_RULES if name in styles]
@@ -172,7 +173,7 @@ def style_section(runner: ModelRunner, styles: dict[str, np.ndarray], tts: SetRu
         model, reference = [], []
         for k, (_, clip) in enumerate(clips):
             clip_seed = noise_seed(seed, k)
-            raw = runner.stream(clip.audio, styles[name], STREAM_DEFAULTS, clip_seed)
+            raw = runner.stream(clip.audio, styles[name], stream, clip_seed)
             model.append(runner.gated(raw, clip.audio))
             reference.append(reference_motion(clip, PRESETS[name], runner.loaded.shape, runner.fps, clip_seed))
         stats[name] = {"model": style_stats(model), "reference": style_stats(reference)}
@@ -194,14 +195,14 @@ def stream_losses(stream: MethodScores, offline: MethodScores, reference: Method
     return losses
 
 
-def streaming_section(runner: ModelRunner, sets: dict[str, SetRuns], style: np.ndarray | None, seed: int,
-                      steps: int | None) -> dict:
+def streaming_section(runner: ModelRunner, sets: dict[str, SetRuns], style: np.ndarray | None,
+                      stream: StreamConfig, seed: int, steps: int | None) -> dict:
     """Section 4: offline, stream and gated stream scored alike on each set, and the stream's loss
     against offline in % per score (positive: worse than offline)."""
     out: dict = {"offline": "ddpm x500 (published)" if steps is None else f"dpmpp-2m x{steps} per window",
-                 "stream": f"{STREAM_DEFAULTS.sampler} x{STREAM_DEFAULTS.steps}, {STREAM_DEFAULTS.frames_per_tick} "
-                           f"frames/tick, {STREAM_DEFAULTS.revision_frames} revised, {STREAM_DEFAULTS.lookahead_ms:.0f} ms lookahead, "
-                           f"{STREAM_DEFAULTS.left_context_ms:.0f} ms context"}
+                 "stream": f"{stream.sampler} x{stream.steps}, {stream.frames_per_tick} frames/tick, "
+                           f"{stream.revision_frames} revised, {stream.lookahead_ms:.0f} ms lookahead, "
+                           f"{stream.left_context_ms:.0f} ms context" + (", head window" if stream.head_window else "")}
     first_index = 0
     for name, runs in sets.items():
         offline = [
@@ -268,23 +269,24 @@ def run_evaluation(options: EvalOptions, log: Callable[[str], None] = print) -> 
         tts_clips = list(held_out_tts_clips(options.seed, options.tts_minutes))
         real_clips = [item for clips in by_speaker.values() for item in clips]
     fps = runner.fps
+    stream = replace(STREAM_DEFAULTS, head_window=options.head_window)
     with phases("tts", f"reference and stream on {len(tts_clips)} TTS clips"):
-        tts = run_set(runner, tts_clips, style, options.seed, 0, with_peers=False, label="tts")
+        tts = run_set(runner, tts_clips, style, stream, options.seed, 0, with_peers=False, label="tts")
     with phases("real", f"reference, stream and peers on {len(real_clips)} real clips"):
-        real = run_set(runner, real_clips, style, options.seed, len(tts_clips), with_peers=True, label="real")
+        real = run_set(runner, real_clips, style, stream, options.seed, len(tts_clips), with_peers=True, label="real")
     sections: dict = {
         "tts": lip_sync_section(tts, fps, with_peers=False),
         "real": {**lip_sync_section(real, fps, with_peers=True),
                  "speakers": {name: len(clips) for name, clips in by_speaker.items()}},
     }
     with phases("style", f"{len(styles)} style presets on {options.style_seconds:g} s of TTS clips"):
-        sections["style"] = style_section(runner, styles, tts, options.seed, options.style_seconds)
+        sections["style"] = style_section(runner, styles, tts, stream, options.seed, options.style_seconds)
     offline_name = "ddpm x500" if options.offline_steps is None else f"dpmpp-2m x{options.offline_steps}"
     with phases("streaming", f"offline ({offline_name}) on the clips of sections 1-2"):
-        sections["streaming"] = streaming_section(runner, {"tts": tts, "real": real}, style, options.seed,
+        sections["streaming"] = streaming_section(runner, {"tts": tts, "real": real}, style, stream, options.seed,
                                                   options.offline_steps)
     with phases("latency", "posetalk bench"):
-        sections["latency"] = run_latency(options.model_dir)
+        sections["latency"] = run_latency(options.model_dir, options.head_window)
     data = {
         "model": str(loaded.files.source),
         "options": asdict(options),

@@ -28,6 +28,12 @@ class StreamConfig:
             new frames and the model follows the audio rather than its own last two frames; the
             revised frames are not emitted again. At most the model's window less K (a model with
             a shorter window revises what fits).
+        head_window: also sample, in the same batch, a window that starts at the first new frame
+            (its prefix the newest emitted frames) and take the emitted frames' head rotation
+            from it: the head then continues the emitted head instead of being drawn afresh in
+            each tick's revised frames (a tremble at the tick rate), at the cost of twice the
+            denoiser rows (docs/streaming.md, "The head window"). Needs revision_frames > 0 to
+            matter; not with warm_start.
         lookahead_ms: audio past the last emitted frame that must be heard before a tick runs.
         left_context_ms: audio before the window's first new frame given to the speech encoder
             (at least the previous-motion prefix is always included).
@@ -52,6 +58,7 @@ class StreamConfig:
     eta: float = 0.0
     frames_per_tick: int = 2
     revision_frames: int = 15
+    head_window: bool = False
     lookahead_ms: float = 80.0
     left_context_ms: float = 500.0
     unheard_ms: float | None = None
@@ -73,6 +80,8 @@ class StreamConfig:
             raise ValueError("steps and frames_per_tick must be at least 1")
         if self.revision_frames < 0:
             raise ValueError("revision_frames cannot be negative")
+        if self.head_window and self.warm_start is not None:
+            raise ValueError("the head window starts from x_T; it cannot be combined with warm_start")
         if self.lookahead_ms < 0 or self.left_context_ms < 0:
             raise ValueError("lookahead and left context cannot be negative")
         if self.unheard_ms is not None and self.unheard_ms < 0:
@@ -96,6 +105,8 @@ class StreamConfig:
             f"guidance audio {self.cfg_scale_audio:g} style {self.cfg_scale_style:g}"
             + (f" ({self.cfg_mode})" if self.cfg_mode else ""),
         ]
+        if self.head_window:
+            parts.append("head window")
         if self.warm_start is not None:
             parts.append(f"warm start {self.warm_start:g}")
         if self.dynamic_threshold is not None:

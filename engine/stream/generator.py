@@ -3,7 +3,9 @@
 Each tick denoises a whole model window of ``n_motions`` frames that starts ``revision_frames``
 (R) before the first frame not yet emitted, conditioned on the ``n_prev_motions`` emitted frames
 before the window (the model's previous-motion prefix) and their audio features, and emits its
-frames R .. R + ``frames_per_tick`` - 1.
+frames R .. R + ``frames_per_tick`` - 1. With ``head_window`` a second window, starting at the
+first new frame (its prefix the newest emitted frames), runs in the same batch and gives the
+emitted frames their head rotation, which the revised window would draw afresh each tick.
 Window frames whose audio has not been heard yet get silence and indicator 0, as the model saw
 truncated clips in training. Everything a stream carries between ticks is in its
 :class:`StreamState`, which a tick takes and returns anew.
@@ -30,6 +32,7 @@ from posetalk.checkpoint.arrays import CoefficientStats
 from posetalk.diffusion.guidance import Guidance, guidance_for_style
 from posetalk.diffusion.noise import NoiseSource, RowNoise
 from posetalk.diffusion.samplers import renoise, run_sampler, spaced_steps
+from posetalk.model.config import EXP_DIM
 from posetalk.model.motion import motion_to_coefficients, normalise_shape
 from posetalk.model.window import GuidedDenoiser, WindowConditions
 from posetalk.stream.config import StreamConfig
@@ -37,6 +40,8 @@ from posetalk.stream.normaliser import AudioNormaliser, FixedNormaliser, Running
 from posetalk.stream.style_control import StyleMixer
 
 SAMPLE_RATE = 16000
+HEAD_ROTATION = slice(EXP_DIM, EXP_DIM + 3)
+"""The global (head) rotation's dimensions in normalised motion (exp, then pose)."""
 
 
 class NonFiniteMotion(RuntimeError):
@@ -205,6 +210,18 @@ class StreamGenerator:
             audio = torch.cat([audio, features[:, offset - have : offset]], dim=1)
         return motion, audio
 
+    def _head_plan(self, request: TickRequest) -> TickPlan | None:
+        """The tick's head window (:attr:`StreamConfig.head_window`): the plan's window moved to
+        start at its first new frame, so the emitted frames before it are its prefix; None when
+        the stream has none (the option is off, the model poses no head, nothing is revised, or
+        the emitted frames before the tick are not contiguous with it)."""
+        state, plan = request.state, request.plan
+        contiguous = state.history is not None and state.history_end == plan.first_frame
+        if not (self.config.head_window and self.model_config.predict_head_pose and plan.n_revised > 0 and contiguous):
+            return None
+        heard = int(plan.audio_end / self.samples_per_frame) - plan.first_frame
+        return replace(plan, window_first_frame=plan.first_frame, n_real=min(self.model_config.n_motions, max(0, heard)))
+
     def _initial_sample(self, state: StreamState, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
         """The stream's x_T (drawn at its first tick), where this tick's sampling starts, and its steps."""
         schedule, config, device = self.backend.schedule, self.config, self.backend.device
@@ -270,18 +287,21 @@ class StreamGenerator:
         first = group[0]
         n_chunk_frames = first.request.plan.chunk_end_frame - first.request.plan.chunk_first_frame
         features = self.backend.audio_features(torch.stack([p.chunk for p in group]), n_chunk_frames)
+        # rows: every stream's window, then the head windows of those that have one
+        rows = [(row, p.request.plan) for row, p in enumerate(group)]
+        rows += [(row, head) for row, p in enumerate(group) if (head := self._head_plan(p.request)) is not None]
         window_audio, prev_motion, prev_audio, indicator = [], [], [], []
-        for row, prepared in enumerate(group):
-            state, plan = prepared.request.state, prepared.request.plan
+        for row, plan in rows:
             offset = plan.window_first_frame - plan.chunk_first_frame
             window_audio.append(repeat_last(features[row : row + 1, offset : offset + model_config.n_motions],
                                             model_config.n_motions))
-            motion, audio = self._prefix(state, features[row : row + 1], plan)
+            motion, audio = self._prefix(group[row].request.state, features[row : row + 1], plan)
             prev_motion.append(motion)
             prev_audio.append(audio)
             indicator.append(torch.arange(model_config.n_motions, device=device)[None] < plan.n_real)
-        identity = torch.as_tensor(np.stack([p.request.state.identity for p in group]), device=device)
-        styles = None if first.style is None else torch.as_tensor(np.stack([p.style for p in group]), device=device)
+        identity = torch.as_tensor(np.stack([group[row].request.state.identity for row, _ in rows]), device=device)
+        styles = None if first.style is None else torch.as_tensor(np.stack([group[row].style for row, _ in rows]),
+                                                                   device=device)
         conditions = WindowConditions(
             torch.cat(window_audio), torch.cat(prev_motion), torch.cat(prev_audio), normalise_shape(identity, self.stats),
             None if styles is None else styles.float(),
@@ -290,9 +310,11 @@ class StreamGenerator:
         features_done = time.perf_counter()
 
         denoiser = GuidedDenoiser(self.backend, conditions, first.guidance, config.dynamic_threshold)
-        noise = RowNoise([p.request.state.noise for p in group])
-        windows = run_sampler(config.sampler, denoiser, torch.cat([p.x for p in group]), self.backend.schedule,
-                              model_config.target, first.steps, noise, config.eta)
+        noise = RowNoise([group[row].request.state.noise for row, _ in rows])
+        windows = run_sampler(config.sampler, denoiser, torch.cat([group[row].x for row, _ in rows]),
+                              self.backend.schedule, model_config.target, first.steps, noise, config.eta)
+        windows = with_head_from(windows[: len(group)], windows[len(group) :], [(row, group[row].request.plan)
+                                                                               for row, _ in rows[len(group) :]])
         done = time.perf_counter()
         features_ms, sampling_ms = (features_done - started) * 1000, (done - features_done) * 1000
         return [self._finish(p, windows[row : row + 1], features_ms, sampling_ms) for row, p in enumerate(group)]
@@ -321,6 +343,23 @@ class StreamGenerator:
             last_window=window,
             last_emitted=plan.n_emit,
         )
+
+
+def with_head_from(windows: torch.Tensor, heads: torch.Tensor, plans: Sequence[tuple[int, TickPlan]]) -> torch.Tensor:
+    """(N, L, d_motion) windows whose emitted frames take their head rotation from head windows.
+
+    Args:
+        windows: the streams' windows (starting ``n_revised`` frames before their first new frame).
+        heads: (H, L, d_motion) head windows, starting at the first new frame of their stream.
+        plans: for each head window, its stream's row in ``windows`` and that stream's plan.
+    """
+    if not plans:
+        return windows
+    windows = windows.clone()
+    for head, (row, plan) in zip(heads, plans):
+        new = slice(plan.n_revised, plan.n_revised + plan.n_emit)
+        windows[row, new, HEAD_ROTATION] = head[: plan.n_emit, HEAD_ROTATION]
+    return windows
 
 
 def repeat_last(features: torch.Tensor, n_frames: int) -> torch.Tensor:
