@@ -86,6 +86,10 @@ class StreamState:
     last_emitted: int = 0
     heard_until: int = 0
 
+    def continues_at(self, frame: int) -> bool:
+        """Whether ``history`` ends just before ``frame`` (its frames can prefix a window there)."""
+        return self.history is not None and self.history_end == frame
+
     def skipped(self, n_frames: int, fps: int) -> StreamState:
         """The state with ``n_frames`` frames passed over unsampled (a pause, falling behind, a
         failed tick): their audio is neither read nor folded into the normaliser, so a skip of
@@ -178,8 +182,12 @@ class StreamGenerator:
         chunk = window_chunk(window_first, pad_to - window_first, self.context_frames, audio_end, self.model_config.fps)
         if self.unheard_frames is not None:
             chunk = trim_unheard(chunk, self.unheard_frames, self.model_config.fps)
-        n_real = min(n_motions, max(0, int(audio_end / self.samples_per_frame) - window_first))
+        n_real = self._heard_frames(audio_end, window_first)
         return TickPlan(first, n_emit, n_real, audio_end, chunk.first_frame, chunk.end_frame, window_first)
+
+    def _heard_frames(self, audio_end: int, window_first: int) -> int:
+        """Frames of a window starting at ``window_first`` whose audio ends before sample ``audio_end``."""
+        return min(self.model_config.n_motions, max(0, int(audio_end / self.samples_per_frame) - window_first))
 
     def audio_chunk(self, ring: AudioRingBuffer, plan: TickPlan, state: StreamState) -> tuple[torch.Tensor, AudioNormaliser]:
         """(S,) the plan's chunk, normalised by the statistics of everything heard up to its end,
@@ -198,7 +206,7 @@ class StreamGenerator:
         n_prev = self.model_config.n_prev_motions
         offset = plan.window_first_frame - plan.chunk_first_frame
         have, newer = 0, 0
-        if state.history is not None and state.history_end == plan.first_frame:
+        if state.continues_at(plan.first_frame):
             newer = plan.n_revised
             have = max(0, min(state.history.shape[1] - newer, n_prev, offset))
         embeddings = self.backend.embeddings
@@ -216,11 +224,11 @@ class StreamGenerator:
         the stream has none (the option is off, the model poses no head, nothing is revised, or
         the emitted frames before the tick are not contiguous with it)."""
         state, plan = request.state, request.plan
-        contiguous = state.history is not None and state.history_end == plan.first_frame
-        if not (self.config.head_window and self.model_config.predict_head_pose and plan.n_revised > 0 and contiguous):
+        if not (self.config.head_window and self.model_config.predict_head_pose and plan.n_revised > 0
+                and state.continues_at(plan.first_frame)):
             return None
-        heard = int(plan.audio_end / self.samples_per_frame) - plan.first_frame
-        return replace(plan, window_first_frame=plan.first_frame, n_real=min(self.model_config.n_motions, max(0, heard)))
+        heard = self._heard_frames(plan.audio_end, plan.first_frame)
+        return replace(plan, window_first_frame=plan.first_frame, n_real=heard)
 
     def _initial_sample(self, state: StreamState, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
         """The stream's x_T (drawn at its first tick), where this tick's sampling starts, and its steps."""
@@ -288,8 +296,8 @@ class StreamGenerator:
         n_chunk_frames = first.request.plan.chunk_end_frame - first.request.plan.chunk_first_frame
         features = self.backend.audio_features(torch.stack([p.chunk for p in group]), n_chunk_frames)
         # rows: every stream's window, then the head windows of those that have one
-        rows = [(row, p.request.plan) for row, p in enumerate(group)]
-        rows += [(row, head) for row, p in enumerate(group) if (head := self._head_plan(p.request)) is not None]
+        heads = [(row, head) for row, p in enumerate(group) if (head := self._head_plan(p.request)) is not None]
+        rows = [(row, p.request.plan) for row, p in enumerate(group)] + heads
         window_audio, prev_motion, prev_audio, indicator = [], [], [], []
         for row, plan in rows:
             offset = plan.window_first_frame - plan.chunk_first_frame
@@ -313,8 +321,8 @@ class StreamGenerator:
         noise = RowNoise([group[row].request.state.noise for row, _ in rows])
         windows = run_sampler(config.sampler, denoiser, torch.cat([group[row].x for row, _ in rows]),
                               self.backend.schedule, model_config.target, first.steps, noise, config.eta)
-        windows = with_head_from(windows[: len(group)], windows[len(group) :], [(row, group[row].request.plan)
-                                                                               for row, _ in rows[len(group) :]])
+        windows = with_head_from(windows[: len(group)], windows[len(group) :],
+                                 [(row, group[row].request.plan) for row, _ in heads])
         done = time.perf_counter()
         features_ms, sampling_ms = (features_done - started) * 1000, (done - features_done) * 1000
         return [self._finish(p, windows[row : row + 1], features_ms, sampling_ms) for row, p in enumerate(group)]
@@ -327,8 +335,7 @@ class StreamGenerator:
         if not torch.isfinite(window).all():
             return NonFiniteMotion(f"tick at frame {plan.first_frame} produced non-finite motion")
         emitted = window[:, plan.n_revised : plan.n_revised + plan.n_emit]
-        contiguous = state.history is not None and state.history_end == plan.first_frame
-        history = torch.cat([state.history, emitted], dim=1) if contiguous else emitted
+        history = torch.cat([state.history, emitted], dim=1) if state.continues_at(plan.first_frame) else emitted
         exp, pose = motion_to_coefficients(emitted[0], self.stats, model_config.predict_head_pose)
         output = TickOutput(plan.first_frame, exp.cpu().numpy(), pose.cpu().numpy(), features_ms, sampling_ms,
                             len(prepared.steps))
