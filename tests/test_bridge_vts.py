@@ -39,6 +39,8 @@ class VtsStandIn:
         self.custom: set[str] = set()
         self.injections: list[tuple[float, dict[str, Any]]] = []
         self.errors_sent: list[int] = []
+        self.authenticated = asyncio.Event()
+        """Set when a session first authenticates."""
         self.server: Any = None
         self.port = 0
 
@@ -84,6 +86,8 @@ class VtsStandIn:
                 await connection.send(self._answer(request, "AuthenticationTokenResponse", {"authenticationToken": token}))
             elif kind == "AuthenticationRequest":
                 authenticated = data.get("authenticationToken") in self.tokens
+                if authenticated:
+                    self.authenticated.set()
                 reason = "Token valid." if authenticated else "Token invalid."
                 await connection.send(self._answer(request, "AuthenticationResponse", {"authenticated": authenticated, "reason": reason}))
             elif not authenticated:
@@ -131,7 +135,11 @@ def test_token_flow_and_injection_at_the_frame_rate(tmp_path: Path) -> None:
     async def scenario() -> tuple[VtsStandIn, VtsStandIn]:
         first, second = VtsStandIn(), VtsStandIn()
         await first.start()
-        _, frames = frames_of(50)
+        # The frames start once the user has granted the token (frames before it are dropped by
+        # design, and how long the handshake takes depends on the machine's load).
+        source, frames = frames_of(50, paused=True)
+        granted = asyncio.create_task(first.authenticated.wait())
+        granted.add_done_callback(lambda _: source.pacer.resume())
         await VtsBridge(config(first.port, tmp_path)).run(frames)
         await first.stop()
         # A second run reuses the stored token: no new popup for the user.

@@ -198,7 +198,7 @@ class VtsBridge:
         """Inject the newest frame as it comes (and re-send it every ``keepalive_s``) until the
         frames end; raise ConnectionClosed when VTube Studio goes away."""
         answers = asyncio.create_task(self._drain_answers(session.connection))
-        version = -1
+        version = 0  # no frame yet: wait for the first (one that is already there goes out at once)
         try:
             while not latest.ended:
                 await latest.wait_newer(version, self.config.keepalive_s, answers)
@@ -245,7 +245,13 @@ class VtsBridge:
 
 
 class LatestFrame:
-    """The newest mapped frame of a stream, followed by its own task (older ones are dropped)."""
+    """The newest mapped frame of a stream, followed by its own task (older ones are dropped).
+
+    Attributes:
+        frame: the newest frame, None before the first.
+        version: how many frames have come (0 before the first).
+        ended: the frames have ended.
+    """
 
     def __init__(self) -> None:
         self.frame: MappedFrame | None = None
